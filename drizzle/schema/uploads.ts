@@ -1,0 +1,101 @@
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, index, integer, jsonb, pgEnum, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { createdAt, id, timestampTz } from './columns.ts';
+import { companies } from './companies.ts';
+import { cycles, projects } from './projects.ts';
+import { users } from './users.ts';
+
+export const uploadSource = pgEnum('upload_source', ['browser', 'cli', 'job']);
+export const uploadSessionStatus = pgEnum('upload_session_status', [
+  'active',
+  'completed',
+  'completed_with_errors',
+  'aborted',
+]);
+export const fileStatus = pgEnum('file_status', ['pending', 'uploading', 'completed', 'failed']);
+
+const counter = (name: string) => bigint(name, { mode: 'number' }).notNull().default(0);
+
+export const uploadSessions = pgTable(
+  'upload_sessions',
+  {
+    id: id(),
+    companyId: uuid('company_id')
+      .notNull()
+      .references(() => companies.id),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    cycleId: uuid('cycle_id')
+      .notNull()
+      .references(() => cycles.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    source: uploadSource('source').notNull(),
+    label: text('label').notNull().default(''),
+    status: uploadSessionStatus('status').notNull().default('active'),
+    filesTotal: counter('files_total'),
+    bytesTotal: counter('bytes_total'),
+    filesDone: counter('files_done'),
+    bytesDone: counter('bytes_done'),
+    filesSkipped: counter('files_skipped'),
+    filesFailed: counter('files_failed'),
+    client: text('client').notNull().default(''),
+    startedAt: createdAt(),
+    finishedAt: timestampTz('finished_at'),
+  },
+  (t) => [
+    index('upload_sessions_cycle_started_idx').on(t.cycleId, t.startedAt.desc()),
+    index('upload_sessions_project_started_idx').on(t.projectId, t.startedAt.desc()),
+    index('upload_sessions_company_started_idx').on(t.companyId, t.startedAt.desc()),
+  ],
+);
+
+/** The upload ledger: one row per file of a cycle, whoever uploaded it and however often. */
+export const files = pgTable(
+  'files',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    cycleId: uuid('cycle_id')
+      .notNull()
+      .references(() => cycles.id),
+    relativePath: text('relative_path').notNull(),
+    s3Key: text('s3_key').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    lastModified: timestampTz('last_modified'),
+    contentType: text('content_type'),
+    sensorSerial: text('sensor_serial'),
+    recordedAt: timestampTz('recorded_at'),
+    status: fileStatus('status').notNull().default('pending'),
+    uploadId: text('upload_id'),
+    partSize: integer('part_size'),
+    etag: text('etag'),
+    checksum: text('checksum'),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => uploadSessions.id),
+    completedAt: timestampTz('completed_at'),
+  },
+  (t) => [
+    unique('files_cycle_path_key').on(t.cycleId, t.relativePath),
+    index('files_session_status_idx').on(t.sessionId, t.status),
+    index('files_cycle_key_idx').on(t.cycleId, t.s3Key),
+  ],
+);
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    companyId: uuid('company_id').references(() => companies.id),
+    userId: uuid('user_id').references(() => users.id),
+    action: text('action').notNull(),
+    target: text('target').notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    at: timestampTz('at').notNull().defaultNow(),
+  },
+  (t) => [index('audit_log_company_at_idx').on(t.companyId, t.at.desc())],
+);

@@ -1,0 +1,54 @@
+import type { Db } from '@data-uploader/drizzle';
+import cookie from '@fastify/cookie';
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import { sql } from 'drizzle-orm';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.ts';
+import { contextFactory } from './context.ts';
+import { type AppRouter, appRouter } from './router.ts';
+
+export interface AppOptions {
+  config: Config;
+  db: Db;
+  logger?: FastifyServerOptions['logger'];
+}
+
+// Plan batches of 5,000 paths of up to 1 KiB each fit; anything larger is refused with 413.
+const bodyLimit = 8 * 1024 * 1024;
+
+/** Builds the Fastify app; nothing listens until the caller says so. */
+export async function buildApp({ config, db, logger = false }: AppOptions) {
+  const app = Fastify({
+    logger,
+    bodyLimit,
+    trustProxy: config.TRUST_PROXY,
+    // tRPC batches put every procedure name in the path; Fastify's default of 100 answers 414.
+    routerOptions: { maxParamLength: 5000 },
+    // Against slow clients: a request must arrive whole within 30 s, and idle connections close.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+  });
+
+  await app.register(cookie);
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext: contextFactory(db, config),
+      onError({ error, path }) {
+        if (error.code === 'INTERNAL_SERVER_ERROR')
+          app.log.error({ err: error.cause ?? error, path }, 'procedure failed');
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    const dbOk = await db.execute(sql`select 1`).then(
+      () => true,
+      () => false,
+    );
+    return reply.code(dbOk ? 200 : 503).send({ ok: dbOk, db: dbOk ? 'ok' : 'unreachable' });
+  });
+
+  return app;
+}

@@ -1,0 +1,20 @@
+import { auditRouter } from './routers/audit.ts';
+import { authRouter } from './routers/auth.ts';
+import { companiesRouter } from './routers/companies.ts';
+import { cyclesRouter } from './routers/cycles.ts';
+import { projectsRouter } from './routers/projects.ts';
+import { tokensRouter } from './routers/tokens.ts';
+import { usersRouter } from './routers/users.ts';
+import { router } from './trpc.ts';
+
+export const appRouter = router({
+  audit: auditRouter,
+  auth: authRouter,
+  companies: companiesRouter,
+  cycles: cyclesRouter,
+  projects: projectsRouter,
+  tokens: tokensRouter,
+  users: usersRouter,
+});
+
+export type AppRouter = typeof appRouter;

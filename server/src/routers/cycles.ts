@@ -1,0 +1,89 @@
+import { schema } from '@data-uploader/drizzle';
+import {
+  byId,
+  createCycleInput,
+  cyclePrefixFromName,
+  listCyclesInput,
+  nextCycleName,
+  updateCycleInput,
+} from '@data-uploader/shared';
+import { TRPCError } from '@trpc/server';
+import { asc, eq } from 'drizzle-orm';
+import { cycleColumns, loadCycle, loadProject } from '../services/access.ts';
+import { recordAudit } from '../services/audit.ts';
+import { unlessTaken } from '../services/conflicts.ts';
+import { type AuthedContext, authedProcedure, router } from '../trpc.ts';
+
+const { cycles } = schema;
+
+async function setStatus(ctx: AuthedContext, id: string, status: 'open' | 'closed') {
+  const cycle = await loadCycle(ctx, id);
+  const closedAt = status === 'closed' ? (cycle.closedAt ?? new Date()) : null;
+  await ctx.db.update(cycles).set({ status, closedAt }).where(eq(cycles.id, cycle.id));
+  await recordAudit(ctx.db, ctx.user, status === 'closed' ? 'cycle.close' : 'cycle.reopen', `cycle:${cycle.id}`);
+  return { ...cycle, status, closedAt };
+}
+
+export const cyclesRouter = router({
+  list: authedProcedure.input(listCyclesInput).query(async ({ ctx, input }) => {
+    const project = await loadProject(ctx, input.projectId);
+    return ctx.db
+      .select(cycleColumns)
+      .from(cycles)
+      .where(eq(cycles.projectId, project.id))
+      .orderBy(asc(cycles.createdAt));
+  }),
+
+  get: authedProcedure.input(byId).query(({ ctx, input }) => loadCycle(ctx, input.id)),
+
+  /**
+   * The S3 prefix is derived from the name once, here, and never changes afterwards: files already in
+   * the bucket under it stay where the ledger says they are, even if the cycle is renamed.
+   */
+  create: authedProcedure.input(createCycleInput).mutation(async ({ ctx, input }) => {
+    const project = await loadProject(ctx, input.projectId);
+    if (project.archivedAt) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'The project is archived' });
+    const name =
+      input.name ??
+      nextCycleName(
+        (await ctx.db.select({ name: cycles.name }).from(cycles).where(eq(cycles.projectId, project.id))).map(
+          (c) => c.name,
+        ),
+      );
+    const s3Prefix = cyclePrefixFromName(name);
+    if (!s3Prefix) {
+      throw new TRPCError({
+        code: 'BAD_REQUEST',
+        message: `The name "${name}" gives no usable S3 prefix; use letters or digits`,
+      });
+    }
+    const [cycle] = await unlessTaken(
+      () =>
+        ctx.db
+          .insert(cycles)
+          .values({ projectId: project.id, name, s3Prefix, notes: input.notes ?? '' })
+          .returning(cycleColumns),
+      `A cycle named "${name}" or with the S3 prefix "${s3Prefix}" already exists in this project`,
+    );
+    if (!cycle) throw new Error('insert returned nothing');
+    await recordAudit(ctx.db, ctx.user, 'cycle.create', `cycle:${cycle.id}`, { name, s3Prefix, projectId: project.id });
+    return cycle;
+  }),
+
+  update: authedProcedure.input(updateCycleInput).mutation(async ({ ctx, input }) => {
+    const { id, ...changes } = input;
+    const cycle = await loadCycle(ctx, id);
+    if (changes.name === undefined && changes.notes === undefined) {
+      throw new TRPCError({ code: 'BAD_REQUEST', message: 'Nothing to change' });
+    }
+    const [updated] = await unlessTaken(
+      () => ctx.db.update(cycles).set(changes).where(eq(cycles.id, cycle.id)).returning(cycleColumns),
+      `A cycle named "${changes.name}" already exists in this project`,
+    );
+    await recordAudit(ctx.db, ctx.user, 'cycle.update', `cycle:${cycle.id}`, changes);
+    return updated ?? cycle;
+  }),
+
+  close: authedProcedure.input(byId).mutation(({ ctx, input }) => setStatus(ctx, input.id, 'closed')),
+  reopen: authedProcedure.input(byId).mutation(({ ctx, input }) => setStatus(ctx, input.id, 'open')),
+});

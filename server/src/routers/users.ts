@@ -1,0 +1,104 @@
+import { schema } from '@data-uploader/drizzle';
+import { byId, changeRoleInput, createUserInput, type Role } from '@data-uploader/shared';
+import { TRPCError } from '@trpc/server';
+import { and, asc, eq, isNull, ne } from 'drizzle-orm';
+import { hashPassword } from '../auth/password.ts';
+import { generatePassword } from '../auth/secret.ts';
+import { invalidateUserSessions } from '../auth/sessions.ts';
+import { loadUser, userColumns } from '../services/access.ts';
+import { recordAudit } from '../services/audit.ts';
+import { unlessTaken } from '../services/conflicts.ts';
+import { type AuthedContext, authedProcedure, router } from '../trpc.ts';
+
+const { users } = schema;
+
+/**
+ * Applies a change that takes a person out of the company's admins (demotion, disabling) only if another
+ * active admin remains. The company's admin rows are locked so two admins demoting each other at once
+ * cannot both succeed.
+ */
+async function unlessLastAdmin(ctx: AuthedContext, userId: string, change: Partial<typeof users.$inferInsert>) {
+  await ctx.db.transaction(async (tx) => {
+    const otherAdmins = await tx
+      .select({ id: users.id })
+      .from(users)
+      .where(
+        and(
+          eq(users.companyId, ctx.user.companyId),
+          eq(users.role, 'admin'),
+          isNull(users.disabledAt),
+          ne(users.id, userId),
+        ),
+      )
+      .for('update');
+    const [target] = await tx.select({ role: users.role }).from(users).where(eq(users.id, userId)).for('update');
+    if (target?.role === 'admin' && otherAdmins.length === 0) {
+      throw new TRPCError({
+        code: 'PRECONDITION_FAILED',
+        message: 'The last admin of a company cannot be demoted or disabled',
+      });
+    }
+    await tx.update(users).set(change).where(eq(users.id, userId));
+  });
+}
+
+async function setTemporaryPassword(ctx: AuthedContext, userId: string) {
+  const temporaryPassword = generatePassword();
+  const passwordHash = await hashPassword(temporaryPassword);
+  await ctx.db.update(users).set({ passwordHash, mustChangePassword: true }).where(eq(users.id, userId));
+  await invalidateUserSessions(ctx.db, userId);
+  return temporaryPassword;
+}
+
+export const usersRouter = router({
+  list: authedProcedure.query(({ ctx }) =>
+    ctx.db.select(userColumns).from(users).where(eq(users.companyId, ctx.user.companyId)).orderBy(asc(users.username)),
+  ),
+
+  create: authedProcedure.input(createUserInput).mutation(async ({ ctx, input }) => {
+    const temporaryPassword = input.temporaryPassword ?? generatePassword();
+    const passwordHash = await hashPassword(temporaryPassword);
+    const [user] = await unlessTaken(
+      () =>
+        ctx.db
+          .insert(users)
+          .values({ companyId: ctx.user.companyId, username: input.username, passwordHash, role: input.role })
+          .returning(userColumns),
+      `The username "${input.username}" is taken`,
+    );
+    if (!user) throw new Error('insert returned nothing');
+    await recordAudit(ctx.db, ctx.user, 'user.create', `user:${user.id}`, { username: user.username, role: user.role });
+    return { user, temporaryPassword };
+  }),
+
+  changeRole: authedProcedure.input(changeRoleInput).mutation(async ({ ctx, input }) => {
+    const user = await loadUser(ctx, input.id);
+    await unlessLastAdmin(ctx, user.id, { role: input.role as Role });
+    await recordAudit(ctx.db, ctx.user, 'user.changeRole', `user:${user.id}`, { from: user.role, to: input.role });
+    return { ...user, role: input.role };
+  }),
+
+  disable: authedProcedure.input(byId).mutation(async ({ ctx, input }) => {
+    const user = await loadUser(ctx, input.id);
+    const disabledAt = user.disabledAt ?? new Date();
+    await unlessLastAdmin(ctx, user.id, { disabledAt });
+    await invalidateUserSessions(ctx.db, user.id);
+    await recordAudit(ctx.db, ctx.user, 'user.disable', `user:${user.id}`, { username: user.username });
+    return { ...user, disabledAt };
+  }),
+
+  enable: authedProcedure.input(byId).mutation(async ({ ctx, input }) => {
+    const user = await loadUser(ctx, input.id);
+    await ctx.db.update(users).set({ disabledAt: null }).where(eq(users.id, user.id));
+    await recordAudit(ctx.db, ctx.user, 'user.enable', `user:${user.id}`, { username: user.username });
+    return { ...user, disabledAt: null };
+  }),
+
+  /** A new temporary password, shown once; the person's sessions end and they must choose a new one. */
+  resetPassword: authedProcedure.input(byId).mutation(async ({ ctx, input }) => {
+    const user = await loadUser(ctx, input.id);
+    const temporaryPassword = await setTemporaryPassword(ctx, user.id);
+    await recordAudit(ctx.db, ctx.user, 'user.resetPassword', `user:${user.id}`, { username: user.username });
+    return { user: { ...user, mustChangePassword: true }, temporaryPassword };
+  }),
+});

@@ -1,0 +1,20 @@
+import { TRPCError } from '@trpc/server';
+
+function postgresCode(error: unknown): string | undefined {
+  for (let cause = error; cause instanceof Error || (cause && typeof cause === 'object'); ) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Runs a write and turns a unique-constraint violation into CONFLICT with a readable message. */
+export async function unlessTaken<T>(write: () => Promise<T>, message: string): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (postgresCode(error) === '23505') throw new TRPCError({ code: 'CONFLICT', message });
+    throw error;
+  }
+}
