@@ -1,0 +1,137 @@
+import { schema } from '@data-uploader/drizzle';
+import type { Role } from '@data-uploader/shared';
+import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
+import { eq } from 'drizzle-orm';
+import { buildApp } from '../src/app.ts';
+import { hashPassword } from '../src/auth/password.ts';
+import { type Config, readConfig } from '../src/config.ts';
+import type { AppRouter } from '../src/router.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+
+export const testPassword = 'test password that is long';
+
+export interface TestServer {
+  url: string;
+  database: TestDatabase;
+  db: TestDatabase['db'];
+  config: Config;
+  close(): Promise<void>;
+}
+
+/** The real app on a free port of 127.0.0.1, with a database of its own. */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  kind: 'default' | 'pglite' = 'default',
+): Promise<TestServer> {
+  const database = await createTestDatabase(kind);
+  const config = readConfig({ LOG_LEVEL: 'silent', ...env });
+  const app = await buildApp({ config, db: database.db });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    url,
+    database,
+    db: database.db,
+    config,
+    async close() {
+      await app.close();
+      await database.close();
+    },
+  };
+}
+
+export interface ClientOptions {
+  cookie?: string;
+  token?: string;
+  origin?: string;
+}
+
+/**
+ * A tRPC client over real HTTP, as a browser or the CLI would be. It keeps the session cookie the server
+ * sets (a tiny cookie jar), so `login` followed by other calls behaves like a browser tab.
+ */
+export function apiClient(baseUrl: string, options: ClientOptions = {}) {
+  const jar = { cookie: options.cookie };
+  const client = createTRPCClient<AppRouter>({
+    links: [
+      httpLink({
+        url: `${baseUrl}/trpc`,
+        headers: () => ({
+          ...(jar.cookie ? { cookie: jar.cookie } : {}),
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...(options.origin ? { origin: options.origin } : {}),
+        }),
+        fetch: async (input, init) => {
+          const response = await fetch(input, init);
+          for (const setCookie of response.headers.getSetCookie()) {
+            const [pair] = setCookie.split(';');
+            if (pair?.startsWith('du_session=')) jar.cookie = pair.endsWith('=') ? undefined : pair;
+          }
+          return response;
+        },
+      }),
+    ],
+  });
+  return Object.assign(client, { jar });
+}
+
+export type ApiClient = ReturnType<typeof apiClient>;
+
+export interface SeededCompany {
+  companyId: string;
+  users: Record<Role, { id: string; username: string }>;
+}
+
+/**
+ * A company with one person of each role, passwords already changed, written straight to the database
+ * so tests start from a known state quickly. The first one seeded gets the operator flag if asked.
+ */
+export async function seedCompany(
+  db: TestDatabase['db'],
+  slug: string,
+  { operator = false } = {},
+): Promise<SeededCompany> {
+  const passwordHash = await hashPassword(testPassword);
+  const [company] = await db
+    .insert(schema.companies)
+    .values({ name: `Company ${slug}`, slug })
+    .returning({ id: schema.companies.id });
+  if (!company) throw new Error('no company');
+  const people = await db
+    .insert(schema.users)
+    .values(
+      (['viewer', 'user', 'admin'] as const).map((role) => ({
+        companyId: company.id,
+        username: `${slug}-${role}`,
+        passwordHash,
+        role,
+        isOperator: operator && role === 'admin',
+        mustChangePassword: false,
+      })),
+    )
+    .returning({ id: schema.users.id, username: schema.users.username, role: schema.users.role });
+  const users = Object.fromEntries(people.map((person) => [person.role, { id: person.id, username: person.username }]));
+  return { companyId: company.id, users: users as SeededCompany['users'] };
+}
+
+/** Signs in over HTTP and returns a client that carries the session cookie. */
+export async function signIn(baseUrl: string, username: string, password = testPassword): Promise<ApiClient> {
+  const client = apiClient(baseUrl);
+  await client.auth.login.mutate({ username, password });
+  return client;
+}
+
+/** The tRPC error code of a rejected call (`NOT_FOUND`, `FORBIDDEN`…), or 'OK' when it succeeded. */
+export async function outcome(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return 'OK';
+  } catch (error) {
+    if (error instanceof TRPCClientError) return String(error.data?.code ?? error.message);
+    throw error;
+  }
+}
+
+export async function userRow(db: TestDatabase['db'], id: string) {
+  const [row] = await db.select().from(schema.users).where(eq(schema.users.id, id));
+  return row;
+}
