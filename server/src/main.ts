@@ -30,11 +30,10 @@ async function main() {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
-  await app.listen({ port: config.PORT, host: config.HOST });
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
   const where = config.DATABASE_URL ? 'PostgreSQL' : `PGlite in ${config.DATA_DIR}/pglite`;
-  console.log(
-    `Data Uploader on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT} (database: ${where}, ready in ${Math.round(performance.now() - started)} ms)`,
-  );
+  const readyMs = Math.round(performance.now() - started);
+  console.log(`Data Uploader on ${address} (database: ${where}, ready in ${readyMs} ms)`);
 }
 
 main().catch((error: unknown) => {
