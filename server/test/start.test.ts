@@ -107,7 +107,7 @@ describe('pnpm start on embedded defaults', () => {
     ).toBe(200);
     const project = await admin('projects.create', { name: 'Birds', bucket: 'birds-2025' });
     expect(project.status).toBe(200);
-    const projectId = (project.body.result?.data as { id: string }).id;
+    const projectId = (project.body.result?.data as { id: string } | undefined)?.id;
     const cycle = await admin('cycles.create', { projectId });
     expect(cycle.body.result?.data).toMatchObject({ name: 'C1', s3Prefix: 'C1', status: 'open' });
     const created = await admin('users.create', {
