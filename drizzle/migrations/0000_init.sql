@@ -93,6 +93,8 @@ CREATE TABLE "files" (
 	"error" text,
 	"session_id" uuid NOT NULL,
 	"completed_at" timestamp with time zone,
+	"claimed_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"verified_at" timestamp with time zone,
 	CONSTRAINT "files_cycle_path_key" UNIQUE("cycle_id","relative_path")
 );
 --> statement-breakpoint
@@ -113,6 +115,7 @@ CREATE TABLE "upload_sessions" (
 	"files_failed" bigint DEFAULT 0 NOT NULL,
 	"client" text DEFAULT '' NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"last_activity_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"finished_at" timestamp with time zone
 );
 --> statement-breakpoint

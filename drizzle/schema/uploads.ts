@@ -43,6 +43,8 @@ export const uploadSessions = pgTable(
     filesFailed: counter('files_failed'),
     client: text('client').notNull().default(''),
     startedAt: createdAt(),
+    /** Last plan, sign or confirm: what tells a live session from a stalled one. */
+    lastActivityAt: timestampTz('last_activity_at').notNull().defaultNow(),
     finishedAt: timestampTz('finished_at'),
   },
   (t) => [
@@ -78,6 +80,13 @@ export const files = pgTable(
       .notNull()
       .references(() => uploadSessions.id),
     completedAt: timestampTz('completed_at'),
+    /**
+     * When the owning session last planned or signed this file. Another session may take the file over only
+     * when this lease has run out or the owner is no longer active, so one key never has two writers.
+     */
+    claimedAt: timestampTz('claimed_at').notNull().defaultNow(),
+    /** The last reconcile that found the object in the bucket with the expected size. */
+    verifiedAt: timestampTz('verified_at'),
   },
   (t) => [
     unique('files_cycle_path_key').on(t.cycleId, t.relativePath),

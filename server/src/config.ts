@@ -32,16 +32,43 @@ const environment = z.object({
   LOGIN_MAX_FAILURES_PER_USERNAME: z.coerce.number().int().positive().default(10),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(100),
   LOGIN_THROTTLE_MINUTES: z.coerce.number().int().positive().default(15),
+  /**
+   * An S3-compatible store (MinIO, Ceph, R2…). With neither this nor AWS credentials configured, an
+   * embedded S3 server is started under DATA_DIR/s3.
+   */
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where browsers and the CLI send bytes, when that differs from S3_ENDPOINT (a proxy, a CDN, a test fault injector). */
+  S3_PUBLIC_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** Path-style addressing (`endpoint/bucket/key`); the default for S3_ENDPOINT stores, virtual-hosted on AWS. */
+  S3_FORCE_PATH_STYLE: flag.optional(),
+  AWS_REGION: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a region code such as eu-west-1').default('us-east-1'),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
+  /** Use AWS's default credential chain (instance role, AWS_PROFILE…) instead of the embedded server. */
+  S3_USE_DEFAULT_CREDENTIALS: flag.default(false),
+  /** Lifetime of presigned URLs. */
+  PRESIGN_EXPIRES_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600),
+  /** A file planned or signed by one session is not handed to another for this long (one writer per key). */
+  UPLOAD_LEASE_MINUTES: z.coerce.number().int().positive().default(10),
 });
 
 export type Config = z.infer<typeof environment>;
+
+/** The embedded S3 server runs unless an external store or AWS credentials are configured. */
+export function usesEmbeddedS3(config: Config): boolean {
+  return !config.S3_ENDPOINT && !config.AWS_ACCESS_KEY_ID && !config.S3_USE_DEFAULT_CREDENTIALS;
+}
 
 export class ConfigError extends Error {}
 
 /** Reads the configuration once; a bad value stops start-up with the variable's name. */
 export function readConfig(env: Record<string, string | undefined> = process.env): Config {
   const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const parsed = environment.safeParse(set);
+  const parsed = environment.refine((env) => !env.AWS_ACCESS_KEY_ID === !env.AWS_SECRET_ACCESS_KEY, {
+    message: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together',
+    path: ['AWS_SECRET_ACCESS_KEY'],
+  }).safeParse(set);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
