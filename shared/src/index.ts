@@ -1,4 +1,6 @@
 export * from './bucket.ts';
+export * from './keys.ts';
+export * from './parts.ts';
 export * from './permissions.ts';
 export * from './prefix.ts';
 export * from './roles.ts';
