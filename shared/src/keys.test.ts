@@ -313,8 +313,9 @@ describe('utf8ByteLength', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Properties. Hostile paths generated in total: 6,000 + 2,000 + 1,000 + 1,000 = 10,000 (plus 1,000 well-formed
-// paths for the round trip and 1,000 hostile keys for keyBelongsToCycle).
+// Properties. Hostile paths through objectKey: 6,000 + 2,000 + 1,000 + 1,000 = 10,000 runs. Besides: 1,000
+// well-formed paths (round trip), 1,000 hostile paths in other spellings (equivalence) and 1,000 hostile keys
+// (keyBelongsToCycle): 13,000 fast-check runs in this file.
 
 const prefixes = fc.constantFrom(
   { keyPrefix: null, cyclePrefix: 'C1' },
