@@ -1,0 +1,48 @@
+import type { RequestListener } from 'node:http';
+import { createRequire } from 'node:module';
+
+/**
+ * The slice of s3rver 3.7.1 the front relies on. s3rver is CommonJS without type declarations, and the
+ * front reuses its store (paths, CORS model, part assembly) instead of guessing its on-disk layout, so
+ * these are the only s3rver internals the project depends on; the version is pinned in package.json.
+ */
+export interface S3rverStore {
+  getBucket(bucket: string): Promise<object | null>;
+  /** `<dir>/<bucket>/<key dirs>/<name>._S3rver_<resource>`; with no key: `<dir>/<bucket>/._S3rver_<resource>`. */
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+  getSubresource(bucket: string, key: undefined, type: 'cors'): Promise<S3rverCorsConfig | null>;
+  /** Concatenates the listed part files into the object and removes the upload folder. */
+  putObjectMultipart(
+    bucket: string,
+    uploadId: string,
+    parts: Array<{ number: number; etag: string }>,
+  ): Promise<{ md5: string; size: number }>;
+}
+
+/** s3rver's parsed PutBucketCors document (lib/models/config.js), wildcards already turned into RegExps. */
+export interface S3rverCorsConfig {
+  rules: CorsRule[];
+}
+
+export interface CorsRule {
+  hasWildcardOrigin: boolean;
+  allowedOrigins: RegExp[];
+  allowedMethods: string[];
+  allowedHeaders: RegExp[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
+}
+
+export interface S3rverApp {
+  store: S3rverStore;
+  /** Koa's request handler; the front owns the HTTP server, s3rver never listens itself. */
+  callback(): RequestListener;
+}
+
+type S3rverConstructor = new (options: { directory: string; silent: boolean; vhostBuckets: boolean }) => S3rverApp;
+
+export function createS3rver(directory: string): S3rverApp {
+  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+  // Path-style only: the app and the CLI always use forcePathStyle with an IP endpoint.
+  return new S3rver({ directory, silent: true, vhostBuckets: false });
+}
