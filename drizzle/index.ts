@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import type { SQL } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -45,4 +46,13 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database 
   const db = drizzlePglite({ client: pglite, schema });
   await migratePglite(db, { migrationsFolder });
   return { db, kind: 'pglite', pglite, close: () => pglite.close() };
+}
+
+/**
+ * Rows of a raw SQL statement (bulk `unnest` writes, `for update` reads). Both drivers answer `{ rows }`;
+ * the shared Db type cannot say so, hence the one cast here.
+ */
+export async function sqlRows<Row>(db: { execute(query: SQL): PromiseLike<unknown> }, query: SQL): Promise<Row[]> {
+  const result = (await db.execute(query)) as { rows: Row[] };
+  return result.rows;
 }

@@ -6,10 +6,12 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { contextFactory } from './context.ts';
 import { type AppRouter, appRouter } from './router.ts';
+import type { Storage } from './s3/storage.ts';
 
 export interface AppOptions {
   config: Config;
   db: Db;
+  storage: Storage;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -17,7 +19,7 @@ export interface AppOptions {
 const bodyLimit = 8 * 1024 * 1024;
 
 /** Builds the Fastify app; nothing listens until the caller says so. */
-export async function buildApp({ config, db, logger = false }: AppOptions) {
+export async function buildApp({ config, db, storage, logger = false }: AppOptions) {
   const app = Fastify({
     logger,
     bodyLimit,
@@ -34,7 +36,7 @@ export async function buildApp({ config, db, logger = false }: AppOptions) {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
-      createContext: contextFactory(db, config),
+      createContext: contextFactory(db, config, storage),
       onError({ error, path }) {
         if (error.code === 'INTERNAL_SERVER_ERROR')
           app.log.error({ err: error.cause ?? error, path }, 'procedure failed');
@@ -43,11 +45,15 @@ export async function buildApp({ config, db, logger = false }: AppOptions) {
   });
 
   app.get('/healthz', async (_request, reply) => {
-    const dbOk = await db.execute(sql`select 1`).then(
-      () => true,
-      () => false,
-    );
-    return reply.code(dbOk ? 200 : 503).send({ ok: dbOk, db: dbOk ? 'ok' : 'unreachable' });
+    const [dbOk, s3] = await Promise.all([
+      db.execute(sql`select 1`).then(
+        () => true,
+        () => false,
+      ),
+      storage.health(),
+    ]);
+    const ok = dbOk && s3 === 'ok';
+    return reply.code(ok ? 200 : 503).send({ ok, db: dbOk ? 'ok' : 'unreachable', s3 });
   });
 
   return app;

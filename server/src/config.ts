@@ -41,7 +41,10 @@ const environment = z.object({
   S3_PUBLIC_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   /** Path-style addressing (`endpoint/bucket/key`); the default for S3_ENDPOINT stores, virtual-hosted on AWS. */
   S3_FORCE_PATH_STYLE: flag.optional(),
-  AWS_REGION: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a region code such as eu-west-1').default('us-east-1'),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/, 'must be a region code such as eu-west-1')
+    .default('us-east-1'),
   AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   AWS_SESSION_TOKEN: z.string().min(1).optional(),
@@ -65,10 +68,12 @@ export class ConfigError extends Error {}
 /** Reads the configuration once; a bad value stops start-up with the variable's name. */
 export function readConfig(env: Record<string, string | undefined> = process.env): Config {
   const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const parsed = environment.refine((env) => !env.AWS_ACCESS_KEY_ID === !env.AWS_SECRET_ACCESS_KEY, {
-    message: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together',
-    path: ['AWS_SECRET_ACCESS_KEY'],
-  }).safeParse(set);
+  const parsed = environment
+    .refine((env) => !env.AWS_ACCESS_KEY_ID === !env.AWS_SECRET_ACCESS_KEY, {
+      message: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together',
+      path: ['AWS_SECRET_ACCESS_KEY'],
+    })
+    .safeParse(set);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

@@ -7,6 +7,7 @@ import { validateApiToken } from './auth/apiTokens.ts';
 import { sessionCookieName, validateSessionToken } from './auth/sessions.ts';
 import type { CurrentUser } from './auth/user.ts';
 import type { Config } from './config.ts';
+import type { Storage } from './s3/storage.ts';
 
 export type Credential = { kind: 'session'; id: string } | { kind: 'token'; id: string };
 
@@ -27,6 +28,7 @@ export interface SessionCookie {
 export interface Context {
   db: Db;
   config: Config;
+  storage: Storage;
   user: CurrentUser | null;
   credential: Credential | null;
   request: RequestInfo;
@@ -36,6 +38,7 @@ export interface Context {
 export interface ContextInput {
   db: Db;
   config: Config;
+  storage: Storage;
   user?: CurrentUser | null;
   credential?: Credential | null;
   request?: Partial<RequestInfo>;
@@ -47,6 +50,7 @@ export function createContextInner(input: ContextInput): Context {
   return {
     db: input.db,
     config: input.config,
+    storage: input.storage,
     user: input.user ?? null,
     credential: input.credential ?? null,
     request: { address: '127.0.0.1', userAgent: '', secure: false, ...input.request },
@@ -54,9 +58,10 @@ export function createContextInner(input: ContextInput): Context {
   };
 }
 
+/** Any `Authorization: Bearer …` is a token attempt, even an empty or malformed one: it never falls back to the cookie. */
 function bearerToken(header: string | undefined): string | undefined {
-  const match = header && /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match ? match[1] : undefined;
+  if (!header || !/^bearer(\s|$)/i.test(header)) return undefined;
+  return header.slice('bearer'.length).trim();
 }
 
 async function authenticate(db: Db, req: CreateFastifyContextOptions['req']) {
@@ -77,7 +82,7 @@ async function authenticate(db: Db, req: CreateFastifyContextOptions['req']) {
   );
 }
 
-export function contextFactory(db: Db, config: Config) {
+export function contextFactory(db: Db, config: Config, storage: Storage) {
   return async ({ req, res }: CreateFastifyContextOptions): Promise<Context> => {
     const secure = req.protocol === 'https';
     const cookie: SessionCookie = {
@@ -96,6 +101,7 @@ export function contextFactory(db: Db, config: Config) {
     return {
       db,
       config,
+      storage,
       user: auth?.user ?? null,
       credential: auth?.credential ?? null,
       request: {

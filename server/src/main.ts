@@ -1,13 +1,14 @@
 import { buildApp } from './app.ts';
 import { ConfigError, readConfig } from './config.ts';
 import { openDatabase } from './database.ts';
+import { Storage } from './s3/storage.ts';
 import { createFirstAdmin } from './services/bootstrap.ts';
 
 async function main() {
   const config = readConfig();
   const started = performance.now();
-  const database = await openDatabase(config);
-  const app = await buildApp({ config, db: database.db, logger: { level: config.LOG_LEVEL } });
+  const [database, storage] = await Promise.all([openDatabase(config), Storage.open(config)]);
+  const app = await buildApp({ config, db: database.db, storage, logger: { level: config.LOG_LEVEL } });
 
   const firstAdmin = await createFirstAdmin(database.db);
   if (firstAdmin) {
@@ -24,16 +25,17 @@ async function main() {
 
   const stop = async () => {
     await app.close();
-    await database.close();
+    await Promise.all([database.close(), storage.close()]);
     process.exit(0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
   const address = await app.listen({ port: config.PORT, host: config.HOST });
-  const where = config.DATABASE_URL ? 'PostgreSQL' : `PGlite in ${config.DATA_DIR}/pglite`;
+  const databaseWhere = config.DATABASE_URL ? 'PostgreSQL' : `PGlite in ${config.DATA_DIR}/pglite`;
+  const s3 = storage.embedded ? `embedded S3 at ${storage.embedded.endpoint}, data in ${config.DATA_DIR}/s3` : 'S3';
   const readyMs = Math.round(performance.now() - started);
-  console.log(`Data Uploader on ${address} (database: ${where}, ready in ${readyMs} ms)`);
+  console.log(`Data Uploader on ${address} (database: ${databaseWhere}; storage: ${s3}; ready in ${readyMs} ms)`);
 }
 
 main().catch((error: unknown) => {

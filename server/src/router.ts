@@ -3,7 +3,9 @@ import { authRouter } from './routers/auth.ts';
 import { companiesRouter } from './routers/companies.ts';
 import { cyclesRouter } from './routers/cycles.ts';
 import { projectsRouter } from './routers/projects.ts';
+import { sessionsRouter } from './routers/sessions.ts';
 import { tokensRouter } from './routers/tokens.ts';
+import { uploadsRouter } from './routers/uploads.ts';
 import { usersRouter } from './routers/users.ts';
 import { router } from './trpc.ts';
 
@@ -13,7 +15,9 @@ export const appRouter = router({
   companies: companiesRouter,
   cycles: cyclesRouter,
   projects: projectsRouter,
+  sessions: sessionsRouter,
   tokens: tokensRouter,
+  uploads: uploadsRouter,
   users: usersRouter,
 });
 

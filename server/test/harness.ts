@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { schema } from '@data-uploader/drizzle';
 import type { Role } from '@data-uploader/shared';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
@@ -6,6 +9,7 @@ import { buildApp } from '../src/app.ts';
 import { hashPassword } from '../src/auth/password.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import type { AppRouter } from '../src/router.ts';
+import { Storage } from '../src/s3/storage.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const testPassword = 'test password that is long';
@@ -15,26 +19,33 @@ export interface TestServer {
   database: TestDatabase;
   db: TestDatabase['db'];
   config: Config;
+  storage: Storage;
   close(): Promise<void>;
 }
 
-/** The real app on a free port of 127.0.0.1, with a database of its own. */
+/**
+ * The real app on a free port of 127.0.0.1, with a database of its own and, unless the env points at another
+ * store, its own embedded S3 server with data in a temporary folder.
+ */
 export async function startTestServer(
   env: Record<string, string> = {},
   kind: 'default' | 'pglite' = 'default',
 ): Promise<TestServer> {
-  const database = await createTestDatabase(kind);
-  const config = readConfig({ LOG_LEVEL: 'silent', ...env });
-  const app = await buildApp({ config, db: database.db });
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'du-test-'));
+  const config = readConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env });
+  const [database, storage] = await Promise.all([createTestDatabase(kind), Storage.open(config)]);
+  const app = await buildApp({ config, db: database.db, storage });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url,
     database,
     db: database.db,
     config,
+    storage,
     async close() {
       await app.close();
-      await database.close();
+      await Promise.all([database.close(), storage.close()]);
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -71,7 +82,16 @@ export function apiClient(baseUrl: string, options: ClientOptions = {}) {
       }),
     ],
   });
-  return Object.assign(client, { jar });
+  jars.set(client, jar);
+  return client;
+}
+
+// The tRPC client is a proxy that answers every property with a procedure path, so the jar lives beside it.
+const jars = new WeakMap<object, { cookie?: string }>();
+
+/** The session cookie (`du_session=…`) a client currently carries. */
+export function cookieOf(client: object): string | undefined {
+  return jars.get(client)?.cookie;
 }
 
 export type ApiClient = ReturnType<typeof apiClient>;

@@ -94,7 +94,7 @@ describe('pnpm start on embedded defaults', () => {
     expect(first.output()).toMatch(/password: [a-z2-7]{5}(-[a-z2-7]{5}){3}/);
     const health = await fetch(`${first.url}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ ok: true, db: 'ok' });
+    expect(await health.json()).toEqual({ ok: true, db: 'ok', s3: 'ok' });
   });
 
   it('walks the newcomer path: sign in, change password, create a project, a cycle and a viewer who may not create projects', async () => {

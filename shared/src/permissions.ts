@@ -44,6 +44,17 @@ export const permissions = {
   'cycles.close': 'admin',
   'cycles.reopen': 'admin',
   'audit.list': 'admin',
+  'uploads.begin': 'user',
+  'uploads.plan': 'user',
+  'uploads.sign': 'user',
+  'uploads.signBatch': 'user',
+  'uploads.confirm': 'user',
+  'uploads.fail': 'user',
+  'uploads.finish': 'user',
+  'uploads.abort': 'user',
+  'sessions.list': 'viewer',
+  'sessions.get': 'viewer',
+  'sessions.files': 'viewer',
 } as const satisfies Record<string, Access>;
 
 export type ProcedurePath = keyof typeof permissions;
@@ -67,7 +78,7 @@ export function judge(access: Access, caller: Caller | null): Verdict {
 }
 
 export function accessOf(path: string): Access | undefined {
-  return (permissions as Record<string, Access>)[path];
+  return Object.hasOwn(permissions, path) ? (permissions as Record<string, Access>)[path] : undefined;
 }
 
 /** What the web app asks before it shows a control. */

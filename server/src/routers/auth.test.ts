@@ -97,10 +97,7 @@ function tamper(text: string, index = text.length - 1): string {
   return `${text.slice(0, index)}${replacement}${text.slice(index + 1)}`;
 }
 
-/**
- * Signs in over raw HTTP and keeps the cookie in view. (The harness's `client.jar` cannot be read: the tRPC
- * client is a proxy that answers every property, `jar` included, with a procedure path.)
- */
+/** Signs in over raw HTTP and keeps the cookie and its parts in view. */
 async function browserSignIn(base: string, username: string, password = testPassword, options: RawOptions = {}) {
   const response = await post(base, 'auth.login', { username, password }, options);
   const line = sessionCookieLine(response.setCookies);

@@ -1,10 +1,10 @@
 import { schema } from '@data-uploader/drizzle';
 import { changePasswordInput, loginInput, revokeSessionInput } from '@data-uploader/shared';
 import { TRPCError } from '@trpc/server';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, gt } from 'drizzle-orm';
 import { hashPassword, verifyPassword } from '../auth/password.ts';
 import { createSession, invalidateSession, invalidateUserSessions } from '../auth/sessions.ts';
-import { clearLoginFailures, minutesLockedOut, recordLoginFailure } from '../auth/throttle.ts';
+import { releaseLoginAttempt, reserveLoginAttempt } from '../auth/throttle.ts';
 import type { Context } from '../context.ts';
 import { authedProcedure, publicProcedure, router } from '../trpc.ts';
 
@@ -27,8 +27,7 @@ async function startSession(ctx: Context, userId: string) {
 export const authRouter = router({
   /** Same answer, in the same time, for an unknown user, a disabled one and a wrong password. */
   login: publicProcedure.input(loginInput).mutation(async ({ ctx, input }) => {
-    const limits = throttleLimits(ctx);
-    const wait = await minutesLockedOut(ctx.db, limits, input.username, ctx.request.address);
+    const wait = await reserveLoginAttempt(ctx.db, throttleLimits(ctx), input.username, ctx.request.address);
     if (wait > 0) {
       throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many failed sign-ins; try again in ${wait} min` });
     }
@@ -37,11 +36,8 @@ export const authRouter = router({
       .from(users)
       .where(eq(users.username, input.username));
     const passwordOk = await verifyPassword(user?.passwordHash, input.password);
-    if (!user || !passwordOk || user.disabledAt) {
-      await recordLoginFailure(ctx.db, limits, input.username, ctx.request.address);
-      throw wrongCredentials();
-    }
-    await clearLoginFailures(ctx.db, input.username);
+    if (!user || !passwordOk || user.disabledAt) throw wrongCredentials();
+    await releaseLoginAttempt(ctx.db, input.username, ctx.request.address);
     const session = await startSession(ctx, user.id);
     return { expiresAt: session.expiresAt.toISOString() };
   }),
@@ -91,7 +87,7 @@ export const authRouter = router({
         address: authSessions.address,
       })
       .from(authSessions)
-      .where(eq(authSessions.userId, ctx.user.id))
+      .where(and(eq(authSessions.userId, ctx.user.id), gt(authSessions.expiresAt, new Date())))
       .orderBy(desc(authSessions.lastSeenAt));
     const currentId = ctx.credential?.kind === 'session' ? ctx.credential.id : null;
     return rows.map((row) => ({ ...row, current: row.id === currentId }));

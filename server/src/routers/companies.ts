@@ -12,11 +12,12 @@ const { companies, users } = schema;
 const slugFromName = (name: string) =>
   name
     .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 40)
-    .replace(/-+$/, '') || 'company';
+    .replace(/-+$/, '') || `company-${crypto.randomUUID().slice(0, 8)}`;
 
 export const companiesRouter = router({
   list: authedProcedure.query(({ ctx }) =>

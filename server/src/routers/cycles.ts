@@ -24,6 +24,14 @@ async function setStatus(ctx: AuthedContext, id: string, status: 'open' | 'close
   return { ...cycle, status, closedAt };
 }
 
+async function takenCycleNames(ctx: AuthedContext, projectId: string) {
+  const rows = await ctx.db
+    .select({ name: cycles.name, prefix: cycles.s3Prefix })
+    .from(cycles)
+    .where(eq(cycles.projectId, projectId));
+  return rows.flatMap((row) => [row.name, row.prefix]);
+}
+
 export const cyclesRouter = router({
   list: authedProcedure.input(listCyclesInput).query(async ({ ctx, input }) => {
     const project = await loadProject(ctx, input.projectId);
@@ -43,13 +51,7 @@ export const cyclesRouter = router({
   create: authedProcedure.input(createCycleInput).mutation(async ({ ctx, input }) => {
     const project = await loadProject(ctx, input.projectId);
     if (project.archivedAt) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'The project is archived' });
-    const name =
-      input.name ??
-      nextCycleName(
-        (await ctx.db.select({ name: cycles.name }).from(cycles).where(eq(cycles.projectId, project.id))).map(
-          (c) => c.name,
-        ),
-      );
+    const name = input.name ?? nextCycleName(await takenCycleNames(ctx, project.id));
     const s3Prefix = cyclePrefixFromName(name);
     if (!s3Prefix) {
       throw new TRPCError({

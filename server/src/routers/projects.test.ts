@@ -61,20 +61,33 @@ describe('projects.create and projects.get', () => {
     expect(await viewer.projects.get.query({ id: project.id })).toEqual({ ...project, cycles: [] });
   });
 
-  it('keeps an endpoint, region and key prefix when given', async () => {
+  it('keeps an endpoint, region and key prefix when given, once the store at that endpoint is usable', async () => {
+    // A project's own endpoint is a store of its own: here the test's embedded S3 server, reached by address.
+    const endpoint = server.storage.embedded?.endpoint as string;
+    await server.storage.ensureEmbeddedBucket({ bucket: 'my-bucket.2025', region: 'eu-west-1', endpoint: null });
     const project = await admin.projects.create.mutate({
       name: 'Camera traps',
       bucket: 'my-bucket.2025',
       region: 'eu-west-1',
-      endpoint: 'https://minio.example.org:9000',
+      endpoint: `${endpoint}/`,
       keyPrefix: 'campaigns/2025',
     });
     expect(await admin.projects.get.query({ id: project.id })).toMatchObject({
       bucket: 'my-bucket.2025',
       region: 'eu-west-1',
-      endpoint: 'https://minio.example.org:9000',
+      endpoint,
       keyPrefix: 'campaigns/2025',
     });
+  });
+
+  it('refuses an endpoint it cannot reach with PRECONDITION_FAILED saying so, writing nothing', async () => {
+    const before = await allProjects();
+    const refused = await failure(
+      admin.projects.create.mutate({ name: 'Far away', bucket: 'far-away', endpoint: 'http://127.0.0.1:9' }),
+    );
+    expect(refused.code).toBe('PRECONDITION_FAILED');
+    expect(refused.message).toMatch(/Cannot reach bucket "far-away" at http:\/\/127\.0\.0\.1:9/);
+    expect(await allProjects()).toEqual(before);
   });
 
   it('answers NOT_FOUND for a project of another company, exactly like a missing one', async () => {
@@ -135,12 +148,14 @@ describe('projects.list', () => {
 describe('projects.update', () => {
   it('renames and changes the bucket, region, endpoint and key prefix, and clears them with null', async () => {
     const project = await admin.projects.create.mutate({ name: 'Before', bucket: 'acme-before' });
+    const endpoint = server.storage.embedded?.endpoint as string;
+    await server.storage.ensureEmbeddedBucket({ bucket: 'acme-after', region: 'eu-central-1', endpoint: null });
     const updated = await admin.projects.update.mutate({
       id: project.id,
       name: 'After',
       bucket: 'acme-after',
       region: 'eu-central-1',
-      endpoint: 'http://localhost:9000',
+      endpoint,
       keyPrefix: 'raw/2025',
     });
     expect(updated).toMatchObject({
@@ -148,7 +163,7 @@ describe('projects.update', () => {
       name: 'After',
       bucket: 'acme-after',
       region: 'eu-central-1',
-      endpoint: 'http://localhost:9000',
+      endpoint,
       keyPrefix: 'raw/2025',
     });
     expect(await projectRow(project.id)).toMatchObject({ name: 'After', keyPrefix: 'raw/2025' });

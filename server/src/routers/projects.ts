@@ -4,6 +4,7 @@ import { TRPCError } from '@trpc/server';
 import { and, asc, count, eq, isNull } from 'drizzle-orm';
 import { cycleColumns, loadProject, projectColumns } from '../services/access.ts';
 import { recordAudit } from '../services/audit.ts';
+import { ensureUploadableBucket } from '../services/buckets.ts';
 import { unlessTaken } from '../services/conflicts.ts';
 import { type AuthedContext, authedProcedure, router } from '../trpc.ts';
 
@@ -46,6 +47,7 @@ export const projectsRouter = router({
   }),
 
   create: authedProcedure.input(createProjectInput).mutation(async ({ ctx, input }) => {
+    await ensureUploadableBucket(ctx, { bucket: input.bucket, region: input.region, endpoint: input.endpoint ?? null });
     const [project] = await unlessTaken(
       () =>
         ctx.db
@@ -64,6 +66,16 @@ export const projectsRouter = router({
     const project = await loadProject(ctx, id);
     if (Object.values(changes).every((value) => value === undefined)) {
       throw new TRPCError({ code: 'BAD_REQUEST', message: 'Nothing to change' });
+    }
+    const bucketChanged = ['bucket', 'region', 'endpoint'].some(
+      (field) => changes[field as keyof typeof changes] !== undefined,
+    );
+    if (bucketChanged) {
+      await ensureUploadableBucket(ctx, {
+        bucket: changes.bucket ?? project.bucket,
+        region: changes.region ?? project.region,
+        endpoint: changes.endpoint === undefined ? project.endpoint : changes.endpoint,
+      });
     }
     const [updated] = await unlessTaken(
       () => ctx.db.update(projects).set(changes).where(eq(projects.id, project.id)).returning(projectColumns),

@@ -1,7 +1,7 @@
 import { schema } from '@data-uploader/drizzle';
 import { byId, changeRoleInput, createUserInput, type Role } from '@data-uploader/shared';
 import { TRPCError } from '@trpc/server';
-import { and, asc, eq, isNull, ne } from 'drizzle-orm';
+import { and, asc, eq, or } from 'drizzle-orm';
 import { hashPassword } from '../auth/password.ts';
 import { generatePassword } from '../auth/secret.ts';
 import { invalidateUserSessions } from '../auth/sessions.ts';
@@ -13,26 +13,23 @@ import { type AuthedContext, authedProcedure, router } from '../trpc.ts';
 const { users } = schema;
 
 /**
- * Applies a change that takes a person out of the company's admins (demotion, disabling) only if another
- * active admin remains. The company's admin rows are locked so two admins demoting each other at once
- * cannot both succeed.
+ * Applies a change to a person that may take them out of the company's active admins (demotion, disabling)
+ * only if another active admin remains. The company's admin rows and the target are locked in one statement,
+ * in id order, so two admins demoting each other at once neither deadlock nor both succeed.
  */
 async function unlessLastAdmin(ctx: AuthedContext, userId: string, change: Partial<typeof users.$inferInsert>) {
   await ctx.db.transaction(async (tx) => {
-    const otherAdmins = await tx
-      .select({ id: users.id })
+    const locked = await tx
+      .select({ id: users.id, role: users.role, disabledAt: users.disabledAt })
       .from(users)
-      .where(
-        and(
-          eq(users.companyId, ctx.user.companyId),
-          eq(users.role, 'admin'),
-          isNull(users.disabledAt),
-          ne(users.id, userId),
-        ),
-      )
+      .where(and(eq(users.companyId, ctx.user.companyId), or(eq(users.role, 'admin'), eq(users.id, userId))))
+      .orderBy(asc(users.id))
       .for('update');
-    const [target] = await tx.select({ role: users.role }).from(users).where(eq(users.id, userId)).for('update');
-    if (target?.role === 'admin' && otherAdmins.length === 0) {
+    const activeAdmin = (row: (typeof locked)[number]) => row.role === 'admin' && row.disabledAt === null;
+    const target = locked.find((row) => row.id === userId);
+    const leavesAdmins = (change.role !== undefined && change.role !== 'admin') || Boolean(change.disabledAt);
+    const othersRemain = locked.some((row) => row.id !== userId && activeAdmin(row));
+    if (target && activeAdmin(target) && leavesAdmins && !othersRemain) {
       throw new TRPCError({
         code: 'PRECONDITION_FAILED',
         message: 'The last admin of a company cannot be demoted or disabled',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byId, newPassword } from './common.ts';
+import { byId, newPassword, plainText } from './common.ts';
 
 export const loginInput = z.object({
   username: z.string().trim().toLowerCase().min(1, 'is required').max(256),
@@ -16,7 +16,7 @@ export const changePasswordInput = z
 export const revokeSessionInput = z.object({ id: z.string().min(1).max(64) });
 
 export const createTokenInput = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(100),
+  name: plainText(100),
 });
 
 export const revokeTokenInput = z.object({ id: z.string().min(1).max(64) });

@@ -11,14 +11,40 @@ const checked = (problem: (value: string) => string | null) => (value: string, c
 export const bucketName = z.string().trim().superRefine(checked(bucketNameProblem));
 export const region = z.string().trim().superRefine(checked(regionProblem));
 
-/** An S3-compatible endpoint; credentials never travel in it. */
+// Every runtime shared/ runs in (browsers, Node) has the WHATWG URL; its lib types are not loaded here, so
+// this module-local declaration types just the part used.
+declare const URL: new (
+  url: string,
+) => { username: string; password: string; search: string; hash: string; origin: string; pathname: string };
+
+/**
+ * An S3-compatible endpoint, stored as the URL parser reads it (`https://s3.example.com/base`). Credentials,
+ * queries and fragments are refused however they are spelled (`https:///user:secret@host` hides them from a
+ * naive check but not from the parser).
+ */
 export const endpoint = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .max(2048)
-  .refine(
-    (url) => !/[?#]/.test(url) && !/^https?:\/\/[^/]*@/i.test(url),
-    'must not contain credentials, a query or a fragment',
-  );
+  .transform((url, ctx) => {
+    const parsed = parseUrl(url);
+    if (!parsed) {
+      ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL' });
+      return z.NEVER;
+    }
+    if (parsed.username || parsed.password || parsed.search || parsed.hash || /[?#]/.test(url)) {
+      ctx.addIssue({ code: 'custom', message: 'must not contain credentials, a query or a fragment' });
+      return z.NEVER;
+    }
+    return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  });
+
+function parseUrl(url: string) {
+  try {
+    return new URL(url);
+  } catch {
+    return null;
+  }
+}
 
 export const keyPrefix = z.string().trim().superRefine(checked(keyPrefixProblem));
 

@@ -1,0 +1,300 @@
+import { open, readFile } from 'node:fs/promises';
+import { maxConfirmBatch, maxPlanBatch, partCount, partRange } from '@data-uploader/shared';
+import pLimit from 'p-limit';
+import type { Api } from './api.ts';
+import {
+  completeMultipartUpload,
+  createMultipartUpload,
+  defaultRetryPolicy,
+  listParts,
+  putBytes,
+  type RetryPolicy,
+  type UploadedPart,
+} from './transfer.ts';
+
+/** A file on the local disk, with its path inside the folder being uploaded. */
+export interface LocalFile {
+  relativePath: string;
+  absolutePath: string;
+  size: number;
+  lastModified: number;
+}
+
+export type DriverEvent =
+  | { type: 'planned'; upload: number; resume: number; skip: number; conflict: number; invalid: number }
+  | { type: 'part-done'; key: string; partNumber: number; bytes: number }
+  | { type: 'file-done'; key: string; bytes: number }
+  | { type: 'file-failed'; key: string; error: string }
+  | { type: 'retry'; error: string };
+
+export interface DriverOptions {
+  api: Api;
+  /** Simultaneous transfers (single PUTs and parts together). */
+  concurrency?: number;
+  retry?: RetryPolicy;
+  /** Stops the run: in-flight requests are cancelled, finished files are still confirmed. */
+  signal?: AbortSignal;
+  onEvent?: (event: DriverEvent) => void;
+}
+
+export interface UploadRequest {
+  projectId: string;
+  cycleId: string;
+  files: LocalFile[];
+  label?: string;
+  overwrite?: boolean;
+  /** Continue an existing active session instead of beginning a new one. */
+  sessionId?: string;
+}
+
+export interface UploadResult {
+  sessionId: string;
+  planned: { upload: number; resume: number; skip: number; conflict: number; invalid: number };
+  /** Bytes put on the wire, retries and resent parts included. */
+  bytesSent: number;
+  failed: Array<{ relativePath: string; error: string }>;
+  session: Awaited<ReturnType<Api['uploads']['finish']['mutate']>> | null;
+}
+
+type Planned = Awaited<ReturnType<Api['uploads']['plan']['mutate']>>['files'][number];
+type Transfer = Extract<Planned, { decision: 'upload' | 'resume' }>;
+
+const signBatchSize = 500;
+const confirmEvery = 200;
+
+/**
+ * Speaks the upload protocol over HTTP as any client does: begin → plan in batches → presigned PUTs and
+ * multipart parts straight to S3 with bounded concurrency → confirm in batches → finish (the server's
+ * reconcile). The CLI and the benchmarks drive uploads through this.
+ */
+export class UploadDriver {
+  readonly #api: Api;
+  readonly #limit: ReturnType<typeof pLimit>;
+  readonly #options: DriverOptions;
+  #bytesSent = 0;
+
+  constructor(options: DriverOptions) {
+    this.#options = options;
+    this.#api = options.api;
+    this.#limit = pLimit(options.concurrency ?? 8);
+  }
+
+  #emit(event: DriverEvent) {
+    this.#options.onEvent?.(event);
+  }
+
+  #transferOptions() {
+    return {
+      signal: this.#options.signal,
+      retry: this.#options.retry ?? defaultRetryPolicy,
+      onRetry: (error: Error) => this.#emit({ type: 'retry', error: error.message }),
+    };
+  }
+
+  async upload(request: UploadRequest): Promise<UploadResult> {
+    const sessionId =
+      request.sessionId ??
+      (
+        await this.#api.uploads.begin.mutate({
+          projectId: request.projectId,
+          cycleId: request.cycleId,
+          label: request.label ?? '',
+          source: 'cli',
+        })
+      ).id;
+    const byPath = new Map(request.files.map((file) => [file.relativePath, file]));
+    const plan = await this.#plan(sessionId, request.files, request.overwrite ?? false);
+    const counts = { upload: 0, resume: 0, skip: 0, conflict: 0, invalid: 0 };
+    for (const entry of plan) counts[entry.decision]++;
+    this.#emit({ type: 'planned', ...counts });
+
+    const transfers = plan.filter(
+      (entry): entry is Transfer => entry.decision === 'upload' || entry.decision === 'resume',
+    );
+    const confirmations = new Confirmations(this.#api, sessionId);
+    const failed: FailedFile[] = [];
+    const local = (entry: Transfer) => byPath.get(entry.relativePath) as LocalFile;
+    try {
+      const singles = transfers.filter((entry) => entry.decision === 'upload' && entry.method === 'single');
+      const multiparts = transfers.filter((entry) => !singles.includes(entry));
+      const work = [
+        ...chunks(singles, signBatchSize).map((batch) =>
+          this.#putSingles(sessionId, batch, local, confirmations, failed),
+        ),
+        ...multiparts.map((entry) => this.#multipart(sessionId, entry, local(entry), confirmations, failed)),
+      ];
+      await Promise.all(work);
+    } finally {
+      await confirmations.flush();
+    }
+    this.#options.signal?.throwIfAborted();
+    if (failed.length > 0) {
+      await this.#api.uploads.fail.mutate({
+        sessionId,
+        files: failed.map((f) => ({ key: f.key, error: f.error })),
+      });
+    }
+    const session = await this.#api.uploads.finish.mutate({ sessionId });
+    return {
+      sessionId,
+      planned: counts,
+      bytesSent: this.#bytesSent,
+      failed: failed.map(({ relativePath, error }) => ({ relativePath, error })),
+      session,
+    };
+  }
+
+  async #plan(sessionId: string, files: LocalFile[], overwrite: boolean): Promise<Planned[]> {
+    const answers: Planned[] = [];
+    for (const batch of chunks(files, maxPlanBatch)) {
+      const { files: planned } = await this.#api.uploads.plan.mutate({
+        sessionId,
+        overwrite,
+        files: batch.map((file) => ({
+          relativePath: file.relativePath,
+          size: file.size,
+          lastModified: file.lastModified,
+        })),
+      });
+      // The server answers normalised paths; map back by position to the local file.
+      planned.forEach((entry, index) =>
+        answers.push({ ...entry, relativePath: (batch[index] as LocalFile).relativePath }),
+      );
+    }
+    return answers;
+  }
+
+  async #putSingles(
+    sessionId: string,
+    batch: Transfer[],
+    local: (entry: Transfer) => LocalFile,
+    confirmations: Confirmations,
+    failed: FailedFile[],
+  ) {
+    const { urls } = await this.#api.uploads.signBatch.mutate({
+      sessionId,
+      requests: batch.map((entry) => ({ key: entry.key })),
+    });
+    await Promise.all(
+      batch.map((entry, index) =>
+        this.#limit(async () => {
+          this.#options.signal?.throwIfAborted();
+          const signed = urls[index] as { url: string; headers: Record<string, string> };
+          try {
+            const body = await readFile(local(entry).absolutePath);
+            this.#bytesSent += body.byteLength;
+            const etag = await putBytes(signed.url, signed.headers, body, this.#transferOptions());
+            this.#emit({ type: 'file-done', key: entry.key, bytes: body.byteLength });
+            await confirmations.add({ key: entry.key, etag });
+          } catch (error) {
+            this.#recordFailure(entry, error, failed);
+          }
+        }),
+      ),
+    );
+  }
+
+  async #multipart(
+    sessionId: string,
+    entry: Transfer,
+    file: LocalFile,
+    confirmations: Confirmations,
+    failed: FailedFile[],
+  ) {
+    try {
+      const partSize = entry.partSize as number;
+      const { uploadId, done } = await this.#startOrResume(sessionId, entry);
+      const parts = new Map(done.filter((part) => part.size > 0).map((part) => [part.partNumber, part]));
+      const missing = Array.from({ length: partCount(file.size, partSize) }, (_, i) => i + 1).filter(
+        (n) => !parts.has(n),
+      );
+      const handle = await open(file.absolutePath, 'r');
+      try {
+        for (const numbers of chunks(missing, signBatchSize)) {
+          const { urls } = await this.#api.uploads.signBatch.mutate({
+            sessionId,
+            requests: numbers.map((partNumber) => ({ key: entry.key, uploadId, partNumber })),
+          });
+          await Promise.all(
+            numbers.map((partNumber, index) =>
+              this.#limit(async () => {
+                this.#options.signal?.throwIfAborted();
+                const { start, end } = partRange(partNumber, file.size, partSize);
+                const body = new Uint8Array(end - start);
+                await handle.read(body, 0, body.byteLength, start);
+                const signed = urls[index] as { url: string; headers: Record<string, string> };
+                this.#bytesSent += body.byteLength;
+                const etag = await putBytes(signed.url, signed.headers, body, this.#transferOptions());
+                parts.set(partNumber, { partNumber, etag, size: body.byteLength });
+                this.#emit({ type: 'part-done', key: entry.key, partNumber, bytes: body.byteLength });
+              }),
+            ),
+          );
+        }
+      } finally {
+        await handle.close();
+      }
+      const complete = await this.#api.uploads.sign.mutate({ sessionId, method: 'POST', key: entry.key, uploadId });
+      const etag = await completeMultipartUpload(complete.url, [...parts.values()], this.#transferOptions());
+      this.#emit({ type: 'file-done', key: entry.key, bytes: file.size });
+      await confirmations.add({ key: entry.key, etag });
+    } catch (error) {
+      this.#recordFailure(entry, error, failed);
+    }
+  }
+
+  /** A new multipart upload, or the one the ledger remembers, with the parts S3 already holds. */
+  async #startOrResume(sessionId: string, entry: Transfer): Promise<{ uploadId: string; done: UploadedPart[] }> {
+    if (entry.decision === 'resume') {
+      const list = await this.#api.uploads.sign.mutate({
+        sessionId,
+        method: 'GET',
+        key: entry.key,
+        uploadId: entry.uploadId,
+      });
+      return { uploadId: entry.uploadId, done: await listParts(list.url, this.#transferOptions()) };
+    }
+    const create = await this.#api.uploads.sign.mutate({ sessionId, method: 'POST', key: entry.key });
+    return { uploadId: await createMultipartUpload(create.url, create.headers, this.#transferOptions()), done: [] };
+  }
+
+  #recordFailure(entry: Transfer, error: unknown, failed: FailedFile[]) {
+    if (this.#options.signal?.aborted) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    failed.push({ relativePath: entry.relativePath, key: entry.key, error: message });
+    this.#emit({ type: 'file-failed', key: entry.key, error: message });
+  }
+}
+
+interface FailedFile {
+  relativePath: string;
+  key: string;
+  error: string;
+}
+
+/** Finished files, confirmed to the server in batches rather than one call each. */
+class Confirmations {
+  #pending: Array<{ key: string; etag: string }> = [];
+  constructor(
+    private readonly api: Api,
+    private readonly sessionId: string,
+  ) {}
+
+  async add(confirmation: { key: string; etag: string }) {
+    this.#pending.push(confirmation);
+    if (this.#pending.length >= confirmEvery) await this.flush();
+  }
+
+  async flush() {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, maxConfirmBatch);
+      await this.api.uploads.confirm.mutate({ sessionId: this.sessionId, files: batch });
+    }
+  }
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
+  return result;
+}

@@ -1,0 +1,98 @@
+import { schema } from '@data-uploader/drizzle';
+import {
+  beginUploadInput,
+  confirmInput,
+  failInput,
+  planInput,
+  sessionIdInput,
+  signBatchInput,
+  signInput,
+} from '@data-uploader/shared';
+import { TRPCError } from '@trpc/server';
+import { loadCycle, loadProject } from '../services/access.ts';
+import { confirmFiles, failFiles } from '../services/ledger.ts';
+import { planBatch } from '../services/planning.ts';
+import { abortSession, finishSession } from '../services/reconcile.ts';
+import { signMany, signOne } from '../services/signing.ts';
+import { loadUploadSession, loadWritableSession } from '../services/uploadSessions.ts';
+import { authedProcedure, router } from '../trpc.ts';
+
+const { uploadSessions } = schema;
+
+/**
+ * The upload protocol (DESIGN.md): begin → plan in batches → sign (Uppy) / signBatch (CLI) → the client sends
+ * bytes straight to S3 → confirm / fail → finish, which reconciles the ledger against the bucket.
+ */
+export const uploadsRouter = router({
+  begin: authedProcedure.input(beginUploadInput).mutation(async ({ ctx, input }) => {
+    const project = await loadProject(ctx, input.projectId);
+    const cycle = await loadCycle(ctx, input.cycleId);
+    if (cycle.projectId !== project.id)
+      throw new TRPCError({ code: 'NOT_FOUND', message: 'Cycle not found in this project' });
+    if (project.archivedAt) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'The project is archived' });
+    if (cycle.status !== 'open') {
+      throw new TRPCError({
+        code: 'PRECONDITION_FAILED',
+        message: `Cycle ${cycle.name} is closed; an admin can reopen it`,
+      });
+    }
+    const [session] = await ctx.db
+      .insert(uploadSessions)
+      .values({
+        companyId: ctx.user.companyId,
+        projectId: project.id,
+        cycleId: cycle.id,
+        userId: ctx.user.id,
+        source: input.source,
+        label: input.label,
+        client: input.client,
+      })
+      .returning({ id: uploadSessions.id });
+    if (!session) throw new Error('insert returned nothing');
+    return loadUploadSession(ctx, session.id);
+  }),
+
+  plan: authedProcedure.input(planInput).mutation(async ({ ctx, input }) => {
+    const writable = await loadWritableSession(ctx, input.sessionId);
+    const files = await planBatch(ctx.db, writable, input.files, {
+      overwrite: input.overwrite,
+      leaseMinutes: ctx.config.UPLOAD_LEASE_MINUTES,
+    });
+    return { files };
+  }),
+
+  /** Backs Uppy 6's `signRequest`: `signRequest: (request) => trpc.uploads.sign.mutate({ sessionId, ...request })`. */
+  sign: authedProcedure.input(signInput).mutation(async ({ ctx, input }) => {
+    const writable = await loadWritableSession(ctx, input.sessionId);
+    return signOne(ctx.db, ctx.storage, writable, input, ctx.config.PRESIGN_EXPIRES_SECONDS);
+  }),
+
+  signBatch: authedProcedure.input(signBatchInput).mutation(async ({ ctx, input }) => {
+    const writable = await loadWritableSession(ctx, input.sessionId);
+    const urls = await signMany(ctx.db, ctx.storage, writable, input.requests, ctx.config.PRESIGN_EXPIRES_SECONDS);
+    return { urls, expiresIn: ctx.config.PRESIGN_EXPIRES_SECONDS };
+  }),
+
+  confirm: authedProcedure.input(confirmInput).mutation(async ({ ctx, input }) => {
+    const writable = await loadWritableSession(ctx, input.sessionId);
+    return confirmFiles(ctx.db, writable, input.files);
+  }),
+
+  fail: authedProcedure.input(failInput).mutation(async ({ ctx, input }) => {
+    const writable = await loadWritableSession(ctx, input.sessionId);
+    return failFiles(ctx.db, writable, input.files);
+  }),
+
+  /** Closes the session after checking every file against the bucket; answers the verified result. */
+  finish: authedProcedure.input(sessionIdInput).mutation(async ({ ctx, input }) => {
+    const writable = await loadWritableSession(ctx, input.sessionId);
+    await finishSession(ctx.db, ctx.storage, writable);
+    return loadUploadSession(ctx, input.sessionId);
+  }),
+
+  abort: authedProcedure.input(sessionIdInput).mutation(async ({ ctx, input }) => {
+    const writable = await loadWritableSession(ctx, input.sessionId);
+    await abortSession(ctx.db, ctx.storage, writable);
+    return loadUploadSession(ctx, input.sessionId);
+  }),
+});

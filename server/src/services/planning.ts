@@ -1,0 +1,262 @@
+import { type Db, schema, sqlRows } from '@data-uploader/drizzle';
+import type { planEntry } from '@data-uploader/shared';
+import {
+  cycleKeyPrefix,
+  decideFile,
+  type LedgerEntry,
+  maxKeyBytes,
+  normaliseRelativePath,
+  sizeProblem,
+  utf8ByteLength,
+} from '@data-uploader/shared';
+import { eq, sql } from 'drizzle-orm';
+import type { z } from 'zod';
+import type { WritableSession } from './uploadSessions.ts';
+
+const { files, uploadSessions } = schema;
+
+type PlanEntry = z.infer<typeof planEntry>;
+
+/** The answer for one file of a plan batch, in the order the files were sent. */
+export type PlannedFile =
+  | { relativePath: string; decision: 'skip'; size: number }
+  | {
+      relativePath: string;
+      decision: 'upload';
+      key: string;
+      size: number;
+      method: 'single' | 'multipart';
+      partSize: number | null;
+    }
+  | { relativePath: string; decision: 'resume'; key: string; size: number; uploadId: string; partSize: number }
+  | { relativePath: string; decision: 'conflict'; size: number; existingSize: number; reason: string }
+  | { relativePath: string; decision: 'invalid'; reason: string };
+
+interface ValidFile {
+  index: number;
+  path: string;
+  key: string;
+  size: number;
+  lastModified: Date | null;
+  contentType: string | null;
+  sensorSerial: string | null;
+}
+
+/** Checks names and sizes; one bad file is answered `invalid` and never fails the batch. */
+function validate(entries: PlanEntry[], prefix: string) {
+  const answers: PlannedFile[] = new Array(entries.length);
+  const valid: ValidFile[] = [];
+  const seen = new Set<string>();
+  entries.forEach((entry, index) => {
+    const normalised = normaliseRelativePath(entry.relativePath);
+    const refuse = (reason: string) => {
+      answers[index] = { relativePath: entry.relativePath, decision: 'invalid', reason };
+    };
+    if (!normalised.ok) return refuse(normalised.reason);
+    const problem = sizeProblem(entry.size);
+    if (problem) return refuse(problem);
+    const key = prefix + normalised.path;
+    const bytes = utf8ByteLength(key);
+    if (bytes > maxKeyBytes) return refuse(`makes an S3 key of ${bytes} bytes; S3 allows ${maxKeyBytes}`);
+    if (seen.has(normalised.path)) return refuse('appears twice in this batch');
+    seen.add(normalised.path);
+    valid.push({
+      index,
+      path: normalised.path,
+      key,
+      size: entry.size,
+      lastModified: entry.lastModified === undefined ? null : new Date(entry.lastModified),
+      contentType: entry.contentType || null,
+      sensorSerial: normalised.sensorSerial,
+    });
+  });
+  return { answers, valid };
+}
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** The ledger rows of these paths, locked until the batch is written so two planners cannot both take a file. */
+async function lockedLedger(tx: Tx, cycleId: string, paths: string[], leaseMinutes: number) {
+  const rows = await sqlRows<{
+    id: string;
+    relative_path: string;
+    size: string;
+    status: LedgerEntry['status'];
+    s3_key: string;
+    upload_id: string | null;
+    part_size: number | null;
+    session_id: string;
+    owner_live: boolean;
+  }>(
+    tx,
+    sql`
+    select f.id, f.relative_path, f.size, f.status, f.s3_key, f.upload_id, f.part_size, f.session_id,
+           (s.status = 'active' and f.claimed_at > now() - make_interval(mins => ${leaseMinutes})) as owner_live
+    from ${files} f join ${uploadSessions} s on s.id = f.session_id
+    where f.cycle_id = ${cycleId} and f.relative_path = any(${sql.param(paths)}::text[])
+    for update of f`,
+  );
+  return new Map(rows.map((row) => [row.relative_path, row]));
+}
+
+/**
+ * Plans one batch against the ledger and writes it: new files get rows, files taken over (re-uploads,
+ * resumes, files of sessions that went away) are claimed by this session. Bulk statements only: a batch of
+ * 5,000 is a handful of queries, never one per file.
+ */
+export async function planBatch(
+  db: Db,
+  { session, place }: WritableSession,
+  entries: PlanEntry[],
+  options: { overwrite: boolean; leaseMinutes: number },
+): Promise<PlannedFile[]> {
+  const { answers, valid } = validate(entries, cycleKeyPrefix(place.keyPrefix, place.cyclePrefix));
+  if (valid.length === 0) return answers;
+
+  return db.transaction(async (tx) => {
+    const ledger = await lockedLedger(
+      tx,
+      session.cycleId,
+      valid.map((file) => file.path),
+      options.leaseMinutes,
+    );
+    const inserts: Array<ValidFile & { partSize: number | null }> = [];
+    const claims: Array<
+      ValidFile & { id: string; partSize: number | null; uploadId: string | null; resumed: boolean }
+    > = [];
+    let skipped = 0;
+    let newFiles = 0;
+    let newBytes = 0;
+
+    for (const file of valid) {
+      const row = ledger.get(file.path);
+      const existing: LedgerEntry | undefined = row && {
+        size: Number(row.size),
+        status: row.status,
+        s3Key: row.s3_key,
+        uploadId: row.upload_id,
+        partSize: row.part_size,
+        heldByOtherSession: row.session_id !== session.id && row.owner_live,
+      };
+      const decision = decideFile(file, existing, options.overwrite);
+      const base = { relativePath: file.path, size: file.size };
+      switch (decision.decision) {
+        case 'skip':
+          if (row?.session_id !== session.id) skipped++;
+          answers[file.index] = { ...base, decision: 'skip' };
+          break;
+        case 'conflict':
+          answers[file.index] = {
+            ...base,
+            decision: 'conflict',
+            existingSize: decision.existingSize,
+            reason: decision.reason,
+          };
+          break;
+        case 'resume':
+          answers[file.index] = {
+            ...base,
+            decision: 'resume',
+            key: decision.key,
+            uploadId: decision.uploadId,
+            partSize: decision.partSize,
+          };
+          break;
+        case 'upload':
+          answers[file.index] = {
+            ...base,
+            decision: 'upload',
+            key: decision.key,
+            method: decision.method,
+            partSize: decision.partSize,
+          };
+          break;
+      }
+      if (decision.decision === 'upload' || decision.decision === 'resume') {
+        if (row?.session_id !== session.id) {
+          newFiles++;
+          newBytes += file.size;
+        }
+        const uploadId = decision.decision === 'resume' ? decision.uploadId : null;
+        const key = decision.key;
+        if (row)
+          claims.push({ ...file, key, id: row.id, partSize: decision.partSize, uploadId, resumed: uploadId !== null });
+        else inserts.push({ ...file, partSize: decision.partSize });
+      }
+    }
+
+    const lost = await insertNew(tx, session.id, session.cycleId, inserts);
+    for (const file of inserts) {
+      if (lost.has(file.path)) {
+        answers[file.index] = {
+          relativePath: file.path,
+          decision: 'conflict',
+          size: file.size,
+          existingSize: file.size,
+          reason: 'another upload session planned this file at the same moment; plan it again',
+        };
+        newFiles--;
+        newBytes -= file.size;
+      }
+    }
+    await claimExisting(tx, session.id, claims);
+    await tx
+      .update(uploadSessions)
+      .set({
+        filesTotal: sql`${uploadSessions.filesTotal} + ${newFiles}`,
+        bytesTotal: sql`${uploadSessions.bytesTotal} + ${newBytes}`,
+        filesSkipped: sql`${uploadSessions.filesSkipped} + ${skipped}`,
+      })
+      .where(eq(uploadSessions.id, session.id));
+    return answers;
+  });
+}
+
+/** One column of a batch as a single array parameter, for `unnest`: one statement for thousands of rows. */
+const column = <T>(rows: T[], pick: (row: T) => unknown) => sql.param(rows.map(pick));
+
+/** Inserts new ledger rows; answers the paths another transaction inserted first. */
+async function insertNew(
+  tx: Tx,
+  sessionId: string,
+  cycleId: string,
+  rows: Array<ValidFile & { partSize: number | null }>,
+) {
+  if (rows.length === 0) return new Set<string>();
+  const inserted = await sqlRows<{ relative_path: string }>(
+    tx,
+    sql`
+    insert into ${files} (cycle_id, session_id, relative_path, s3_key, size, last_modified, content_type, sensor_serial, part_size)
+    select ${cycleId}, ${sessionId}, v.path, v.key, v.size, v.modified, v.type, v.serial, v.part_size
+    from unnest(${column(rows, (r) => r.path)}::text[], ${column(rows, (r) => r.key)}::text[],
+                ${column(rows, (r) => r.size)}::bigint[], ${column(rows, (r) => r.lastModified?.toISOString() ?? null)}::timestamptz[],
+                ${column(rows, (r) => r.contentType)}::text[], ${column(rows, (r) => r.sensorSerial)}::text[],
+                ${column(rows, (r) => r.partSize)}::int[])
+      as v(path, key, size, modified, type, serial, part_size)
+    on conflict (cycle_id, relative_path) do nothing
+    returning relative_path`,
+  );
+  const done = new Set(inserted.map((row) => row.relative_path));
+  return new Set(rows.filter((row) => !done.has(row.path)).map((row) => row.path));
+}
+
+/** Hands existing rows to this session: a resume keeps its multipart upload, anything else starts over. */
+async function claimExisting(
+  tx: Tx,
+  sessionId: string,
+  rows: Array<ValidFile & { id: string; partSize: number | null; uploadId: string | null; resumed: boolean }>,
+) {
+  if (rows.length === 0) return;
+  await tx.execute(sql`
+    update ${files} set
+      session_id = ${sessionId}, claimed_at = now(), s3_key = v.key, size = v.size, last_modified = v.modified,
+      content_type = v.type, sensor_serial = v.serial, part_size = v.part_size, upload_id = v.upload_id,
+      status = case when v.upload_id is null then 'pending'::file_status else 'uploading'::file_status end,
+      etag = null, checksum = null, error = null, completed_at = null, verified_at = null
+    from unnest(${column(rows, (r) => r.id)}::bigint[], ${column(rows, (r) => r.key)}::text[],
+                ${column(rows, (r) => r.size)}::bigint[], ${column(rows, (r) => r.lastModified?.toISOString() ?? null)}::timestamptz[],
+                ${column(rows, (r) => r.contentType)}::text[], ${column(rows, (r) => r.sensorSerial)}::text[],
+                ${column(rows, (r) => r.partSize)}::int[], ${column(rows, (r) => r.uploadId)}::text[])
+      as v(id, key, size, modified, type, serial, part_size, upload_id)
+    where ${files}.id = v.id`);
+}

@@ -1,0 +1,79 @@
+import { type Db, schema, sqlRows } from '@data-uploader/drizzle';
+import { cycleKeyPrefix } from '@data-uploader/shared';
+import { eq, sql } from 'drizzle-orm';
+import pLimit from 'p-limit';
+import type { Storage } from '../s3/storage.ts';
+import type { WritableSession } from './uploadSessions.ts';
+
+const { files, uploadSessions } = schema;
+
+/**
+ * Closes a session and makes the ledger say only what the bucket holds. The cycle's prefix is listed page by
+ * page (1,000 keys, one bulk update each, so memory stays flat at 300k objects):
+ * - this session's files found with their expected size become completed, the others failed;
+ * - files completed earlier (by any session) that are gone or changed size become failed.
+ */
+export async function finishSession(db: Db, storage: Storage, { session, place }: WritableSession) {
+  const [{ stamp } = { stamp: '' }] = await sqlRows<{ stamp: string }>(db, sql`select now()::text as stamp`);
+  for await (const page of storage.listObjects(place, cycleKeyPrefix(place.keyPrefix, place.cyclePrefix))) {
+    if (page.length === 0) continue;
+    await db.execute(sql`
+      update ${files} set verified_at = ${stamp}::timestamptz,
+        status = case when ${files}.session_id = ${session.id} then 'completed'::file_status else ${files}.status end,
+        completed_at = case when ${files}.session_id = ${session.id} then coalesce(${files}.completed_at, now())
+                            else ${files}.completed_at end,
+        error = case when ${files}.session_id = ${session.id} then null else ${files}.error end
+      from unnest(${sql.param(page.map((o) => o.key))}::text[], ${sql.param(page.map((o) => o.size))}::bigint[]) as v(key, size)
+      where ${files}.cycle_id = ${session.cycleId} and ${files}.s3_key = v.key and ${files}.size = v.size`);
+  }
+  const unseen = sql`(${files}.verified_at is null or ${files}.verified_at < ${stamp}::timestamptz)`;
+  await db.execute(sql`
+    update ${files} set status = 'failed', error = 'not in the bucket with the expected size when the session finished'
+    where ${files}.cycle_id = ${session.cycleId} and ${files}.session_id = ${session.id} and ${unseen}`);
+  await db.execute(sql`
+    update ${files} set status = 'failed', error = 'missing from the bucket, or changed size, at a later reconcile'
+    where ${files}.cycle_id = ${session.cycleId} and ${files}.status = 'completed'
+      and ${files}.completed_at < ${stamp}::timestamptz and ${unseen}`);
+  return settleCounters(db, session.id, 'finish');
+}
+
+/** Recounts a closing session from its ledger rows, so its counters are exactly what the ledger says. */
+async function settleCounters(db: Db, sessionId: string, how: 'finish' | 'abort') {
+  const [totals] = await sqlRows<{ done: string; bytes: string; failed: string }>(
+    db,
+    sql`
+      select count(*) filter (where status = 'completed') as done,
+             coalesce(sum(size) filter (where status = 'completed'), 0) as bytes,
+             count(*) filter (where status = 'failed') as failed
+      from ${files} where session_id = ${sessionId}`,
+  );
+  const filesFailed = Number(totals?.failed ?? 0);
+  const status = how === 'abort' ? 'aborted' : filesFailed > 0 ? 'completed_with_errors' : 'completed';
+  await db
+    .update(uploadSessions)
+    .set({
+      status,
+      filesDone: Number(totals?.done ?? 0),
+      bytesDone: Number(totals?.bytes ?? 0),
+      filesFailed,
+      finishedAt: sql`now()`,
+    })
+    .where(eq(uploadSessions.id, sessionId));
+  return status;
+}
+
+/** Aborts the session's unfinished multipart uploads in S3 and closes it; finished files stay. */
+export async function abortSession(db: Db, storage: Storage, { session, place }: WritableSession) {
+  const open = await sqlRows<{ id: string; s3_key: string; upload_id: string }>(
+    db,
+    sql`
+    select id, s3_key, upload_id from ${files}
+    where session_id = ${session.id} and upload_id is not null and status <> 'completed'`,
+  );
+  const limit = pLimit(8);
+  await Promise.all(open.map((row) => limit(() => storage.abortMultipartUpload(place, row.s3_key, row.upload_id))));
+  await db.execute(sql`
+    update ${files} set status = 'failed', error = 'upload session aborted', upload_id = null
+    where session_id = ${session.id} and status <> 'completed'`);
+  return settleCounters(db, session.id, 'abort');
+}

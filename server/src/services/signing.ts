@@ -1,0 +1,172 @@
+import { type Db, schema } from '@data-uploader/drizzle';
+import { partCount, type signBatchInput, type signInput } from '@data-uploader/shared';
+import { TRPCError } from '@trpc/server';
+import { and, eq, sql } from 'drizzle-orm';
+import type { z } from 'zod';
+import type { PresignRequest } from '../s3/presigner.ts';
+import type { Storage } from '../s3/storage.ts';
+import type { WritableSession } from './uploadSessions.ts';
+
+const { files } = schema;
+
+type SignRequest = z.infer<typeof signInput>;
+type BatchRequest = z.infer<typeof signBatchInput>['requests'][number];
+
+interface PlannedRow {
+  id: number;
+  s3Key: string;
+  size: number;
+  status: 'pending' | 'uploading' | 'completed' | 'failed';
+  uploadId: string | null;
+  partSize: number | null;
+}
+
+const plannedColumns = {
+  id: files.id,
+  s3Key: files.s3Key,
+  size: files.size,
+  status: files.status,
+  uploadId: files.uploadId,
+  partSize: files.partSize,
+};
+
+const refuse = (code: 'BAD_REQUEST' | 'NOT_FOUND' | 'CONFLICT' | 'FORBIDDEN', message: string): never => {
+  throw new TRPCError({ code, message });
+};
+
+/** The planned files of this session with these keys; a key another session took over is not among them. */
+async function plannedRows(db: Db, { session }: WritableSession, keys: string[]): Promise<Map<string, PlannedRow>> {
+  const rows = await db
+    .select(plannedColumns)
+    .from(files)
+    .where(
+      and(
+        eq(files.cycleId, session.cycleId),
+        eq(files.sessionId, session.id),
+        sql`${files.s3Key} = any(${sql.param(keys)}::text[])`,
+      ),
+    );
+  return new Map(rows.map((row) => [row.s3Key, row]));
+}
+
+function plannedOrRefuse(rows: Map<string, PlannedRow>, key: string): PlannedRow {
+  const row = rows.get(key);
+  if (!row) return refuse('NOT_FOUND', `"${key}" is not a planned file of this upload session`);
+  if (row.status === 'completed')
+    return refuse('CONFLICT', `"${key}" is already uploaded; plan it again with overwrite to replace it`);
+  return row;
+}
+
+function checkUploadId(row: PlannedRow, uploadId: string) {
+  if (!row.partSize) refuse('BAD_REQUEST', `"${row.s3Key}" is planned as a single PUT, not a multipart upload`);
+  if (row.uploadId !== null && row.uploadId !== uploadId) {
+    refuse('FORBIDDEN', `Wrong uploadId for "${row.s3Key}": this file's multipart upload is another one`);
+  }
+}
+
+function checkPartNumber(row: PlannedRow, partNumber: number | undefined): number {
+  if (partNumber === undefined) return refuse('BAD_REQUEST', 'partNumber is required for a part');
+  const parts = partCount(row.size, row.partSize ?? row.size);
+  if (partNumber > parts) refuse('BAD_REQUEST', `"${row.s3Key}" has ${parts} parts; part ${partNumber} does not exist`);
+  return partNumber;
+}
+
+/**
+ * Turns one request as Uppy's `signRequest` passes it into an S3 request to presign, after checking it
+ * against the ledger. Deleting objects is never signed.
+ */
+function s3RequestFor(row: PlannedRow, request: SignRequest): Omit<PresignRequest, 'expiresIn'> {
+  const { method, key, uploadId } = request;
+  if (!uploadId) {
+    if (method === 'PUT') {
+      if (row.partSize) refuse('BAD_REQUEST', `"${key}" is planned as a multipart upload; sign its parts`);
+      return { method, key, headers: request.contentType ? { 'content-type': request.contentType } : {} };
+    }
+    if (method === 'POST') {
+      if (!row.partSize) refuse('BAD_REQUEST', `"${key}" is planned as a single PUT, not a multipart upload`);
+      if (row.uploadId) refuse('CONFLICT', `"${key}" already has a multipart upload (${row.uploadId}); resume it`);
+      return {
+        method,
+        key,
+        query: { uploads: '' },
+        headers: request.contentType ? { 'content-type': request.contentType } : {},
+      };
+    }
+    return refuse(
+      'FORBIDDEN',
+      method === 'DELETE' ? 'Deleting objects is not allowed' : 'Downloading objects is not signed here',
+    );
+  }
+  checkUploadId(row, uploadId);
+  if (method === 'PUT') {
+    const partNumber = checkPartNumber(row, request.partNumber);
+    return { method, key, query: { partNumber: String(partNumber), uploadId } };
+  }
+  if (method === 'GET' || method === 'POST' || method === 'DELETE') {
+    if (row.uploadId === null)
+      refuse('BAD_REQUEST', `No part of "${key}" has been signed yet, so its uploadId is unknown`);
+    return { method, key, query: { uploadId } };
+  }
+  return refuse('BAD_REQUEST', 'Unsupported request');
+}
+
+/**
+ * Marks signed files as uploading and renews their lease; records a file's uploadId the first time one of its
+ * parts is signed, since the browser creates the multipart upload itself.
+ */
+async function touchSigned(db: Db, rows: Array<{ id: number; uploadId: string | null }>) {
+  await db.execute(sql`
+    update ${files} set claimed_at = now(), upload_id = coalesce(${files}.upload_id, v.upload_id),
+      status = case when ${files}.status in ('pending', 'failed') then 'uploading'::file_status else ${files}.status end
+    from unnest(${sql.param(rows.map((r) => r.id))}::bigint[], ${sql.param(rows.map((r) => r.uploadId))}::text[]) as v(id, upload_id)
+    where ${files}.id = v.id`);
+}
+
+export async function signOne(
+  db: Db,
+  storage: Storage,
+  writable: WritableSession,
+  request: SignRequest,
+  expiresIn: number,
+) {
+  const rows = await plannedRows(db, writable, [request.key]);
+  const row = plannedOrRefuse(rows, request.key);
+  const s3Request = s3RequestFor(row, request);
+  const isPart = request.method === 'PUT' && request.uploadId !== undefined;
+  await touchSigned(db, [{ id: row.id, uploadId: isPart ? (request.uploadId ?? null) : null }]);
+  return storage.presigner.presign(storage.publicTargetFor(writable.place), {
+    ...s3Request,
+    expiresIn: Math.min(request.expiresIn ?? expiresIn, expiresIn),
+  });
+}
+
+/**
+ * Presigns many PutObject or UploadPart URLs at once for the CLI. The whole batch is checked before anything
+ * is written or signed: one bad request refuses the batch and changes nothing.
+ */
+export async function signMany(
+  db: Db,
+  storage: Storage,
+  writable: WritableSession,
+  requests: BatchRequest[],
+  expiresIn: number,
+) {
+  const rows = await plannedRows(db, writable, [...new Set(requests.map((r) => r.key))]);
+  const touched = new Map<number, string | null>();
+  const s3Requests = requests.map((request) => {
+    const row = plannedOrRefuse(rows, request.key);
+    const earlier = touched.get(row.id);
+    if (request.uploadId && earlier && earlier !== request.uploadId) {
+      refuse('FORBIDDEN', `Two uploadIds for "${row.s3Key}" in one batch`);
+    }
+    const s3Request = s3RequestFor(row, { ...request, sessionId: writable.session.id, method: 'PUT' });
+    touched.set(row.id, request.uploadId ?? earlier ?? null);
+    return s3Request;
+  });
+  await touchSigned(
+    db,
+    [...touched].map(([id, uploadId]) => ({ id, uploadId })),
+  );
+  const target = storage.publicTargetFor(writable.place);
+  return Promise.all(s3Requests.map((request) => storage.presigner.presign(target, { ...request, expiresIn })));
+}

@@ -1,0 +1,74 @@
+import { schema } from '@data-uploader/drizzle';
+import { TRPCError } from '@trpc/server';
+import { and, eq, sql } from 'drizzle-orm';
+import type { AuthedContext } from '../trpc.ts';
+
+const { cycles, projects, uploadSessions, users } = schema;
+
+export const uploadSessionColumns = {
+  id: uploadSessions.id,
+  projectId: uploadSessions.projectId,
+  cycleId: uploadSessions.cycleId,
+  userId: uploadSessions.userId,
+  username: users.username,
+  source: uploadSessions.source,
+  label: uploadSessions.label,
+  status: uploadSessions.status,
+  filesTotal: uploadSessions.filesTotal,
+  bytesTotal: uploadSessions.bytesTotal,
+  filesDone: uploadSessions.filesDone,
+  bytesDone: uploadSessions.bytesDone,
+  filesSkipped: uploadSessions.filesSkipped,
+  filesFailed: uploadSessions.filesFailed,
+  client: uploadSessions.client,
+  startedAt: uploadSessions.startedAt,
+  finishedAt: uploadSessions.finishedAt,
+  lastActivityAt: uploadSessions.lastActivityAt,
+};
+
+/** An upload session of the caller's company; a foreign or missing id answers NOT_FOUND. */
+export async function loadUploadSession(ctx: AuthedContext, id: string) {
+  const [session] = await ctx.db
+    .select(uploadSessionColumns)
+    .from(uploadSessions)
+    .innerJoin(users, eq(users.id, uploadSessions.userId))
+    .where(and(eq(uploadSessions.id, id), eq(uploadSessions.companyId, ctx.user.companyId)));
+  if (!session) throw new TRPCError({ code: 'NOT_FOUND', message: 'Upload session not found' });
+  return session;
+}
+
+export type UploadSession = Awaited<ReturnType<typeof loadUploadSession>>;
+
+/**
+ * The session, its cycle and project, for a call that writes to it: only the person who started it may, and
+ * only while it is active. Also records activity, which is what tells a live session from a stalled one.
+ */
+export async function loadWritableSession(ctx: AuthedContext, id: string) {
+  const session = await loadUploadSession(ctx, id);
+  if (session.userId !== ctx.user.id) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: `This upload session belongs to ${session.username}` });
+  }
+  if (session.status !== 'active') {
+    throw new TRPCError({
+      code: 'PRECONDITION_FAILED',
+      message: `This upload session is ${session.status}; begin a new one`,
+    });
+  }
+  const [place] = await ctx.db
+    .select({
+      cyclePrefix: cycles.s3Prefix,
+      cycleStatus: cycles.status,
+      bucket: projects.bucket,
+      region: projects.region,
+      endpoint: projects.endpoint,
+      keyPrefix: projects.keyPrefix,
+    })
+    .from(cycles)
+    .innerJoin(projects, eq(projects.id, cycles.projectId))
+    .where(eq(cycles.id, session.cycleId));
+  if (!place) throw new TRPCError({ code: 'NOT_FOUND', message: 'Cycle not found' });
+  await ctx.db.update(uploadSessions).set({ lastActivityAt: sql`now()` }).where(eq(uploadSessions.id, session.id));
+  return { session, place };
+}
+
+export type WritableSession = Awaited<ReturnType<typeof loadWritableSession>>;

@@ -1,0 +1,63 @@
+import { partSizeFor, uploadMethodFor } from './parts.ts';
+
+/** The ledger row of a file already known in the cycle, as planning needs it. */
+export interface LedgerEntry {
+  size: number;
+  status: 'pending' | 'uploading' | 'completed' | 'failed';
+  s3Key: string;
+  uploadId: string | null;
+  partSize: number | null;
+  /** The row is held by another session that is still active and whose lease has not run out. */
+  heldByOtherSession: boolean;
+}
+
+export type FileDecision =
+  | { decision: 'skip' }
+  | { decision: 'upload'; key: string; method: 'single' | 'multipart'; partSize: number | null }
+  | { decision: 'resume'; key: string; uploadId: string; partSize: number }
+  | { decision: 'conflict'; reason: string; existingSize: number };
+
+/**
+ * Decides one valid file against the ledger, as DESIGN.md's upload protocol says: completed with the same size →
+ * skip; completed with another size → conflict unless overwrite; a multipart upload in progress with the same
+ * size → resume it; anything else → upload. A file another live session is writing is never handed out twice.
+ */
+export function decideFile(
+  file: { key: string; size: number },
+  existing: LedgerEntry | undefined,
+  overwrite: boolean,
+): FileDecision {
+  const fresh = (): FileDecision => {
+    const method = uploadMethodFor(file.size);
+    return {
+      decision: 'upload',
+      key: file.key,
+      method,
+      partSize: method === 'multipart' ? partSizeFor(file.size) : null,
+    };
+  };
+  if (!existing) return fresh();
+  if (existing.heldByOtherSession) {
+    return {
+      decision: 'conflict',
+      reason: 'another upload session is sending this file right now',
+      existingSize: existing.size,
+    };
+  }
+  if (existing.status === 'completed') {
+    if (existing.size === file.size) return { decision: 'skip' };
+    if (!overwrite) {
+      return {
+        decision: 'conflict',
+        reason: `already uploaded with ${existing.size} bytes; this file has ${file.size}`,
+        existingSize: existing.size,
+      };
+    }
+    return fresh();
+  }
+  if (existing.uploadId && existing.partSize && existing.size === file.size) {
+    return { decision: 'resume', key: existing.s3Key, uploadId: existing.uploadId, partSize: existing.partSize };
+  }
+  // A multipart upload left behind here is aborted by the stale-upload clean-up, not by planning.
+  return fresh();
+}
