@@ -157,9 +157,9 @@ export class UploadDriver {
         })),
       });
       // The server answers normalised paths; map back by position to the local file.
-      planned.forEach((entry, index) =>
-        answers.push({ ...entry, relativePath: (batch[index] as LocalFile).relativePath }),
-      );
+      for (const [index, entry] of planned.entries()) {
+        answers.push({ ...entry, relativePath: (batch[index] as LocalFile).relativePath });
+      }
     }
     return answers;
   }

@@ -42,34 +42,41 @@ interface ValidFile {
   sensorSerial: string | null;
 }
 
+/** Checks one file's name and size: the reason it cannot be uploaded, or its normalised form. */
+function checkFile(entry: PlanEntry, index: number, prefix: string): ValidFile | string {
+  const normalised = normaliseRelativePath(entry.relativePath);
+  if (!normalised.ok) return normalised.reason;
+  const problem = sizeProblem(entry.size);
+  if (problem) return problem;
+  const key = prefix + normalised.path;
+  const bytes = utf8ByteLength(key);
+  if (bytes > maxKeyBytes) return `makes an S3 key of ${bytes} bytes; S3 allows ${maxKeyBytes}`;
+  return {
+    index,
+    path: normalised.path,
+    key,
+    size: entry.size,
+    lastModified: entry.lastModified === undefined ? null : new Date(entry.lastModified),
+    contentType: entry.contentType || null,
+    sensorSerial: normalised.sensorSerial,
+  };
+}
+
 /** Checks names and sizes; one bad file is answered `invalid` and never fails the batch. */
 function validate(entries: PlanEntry[], prefix: string) {
   const answers: PlannedFile[] = new Array(entries.length);
   const valid: ValidFile[] = [];
   const seen = new Set<string>();
-  entries.forEach((entry, index) => {
-    const normalised = normaliseRelativePath(entry.relativePath);
-    const refuse = (reason: string) => {
+  for (const [index, entry] of entries.entries()) {
+    const checked = checkFile(entry, index, prefix);
+    if (typeof checked === 'string' || seen.has(checked.path)) {
+      const reason = typeof checked === 'string' ? checked : 'appears twice in this batch';
       answers[index] = { relativePath: entry.relativePath, decision: 'invalid', reason };
-    };
-    if (!normalised.ok) return refuse(normalised.reason);
-    const problem = sizeProblem(entry.size);
-    if (problem) return refuse(problem);
-    const key = prefix + normalised.path;
-    const bytes = utf8ByteLength(key);
-    if (bytes > maxKeyBytes) return refuse(`makes an S3 key of ${bytes} bytes; S3 allows ${maxKeyBytes}`);
-    if (seen.has(normalised.path)) return refuse('appears twice in this batch');
-    seen.add(normalised.path);
-    valid.push({
-      index,
-      path: normalised.path,
-      key,
-      size: entry.size,
-      lastModified: entry.lastModified === undefined ? null : new Date(entry.lastModified),
-      contentType: entry.contentType || null,
-      sensorSerial: normalised.sensorSerial,
-    });
-  });
+      continue;
+    }
+    seen.add(checked.path);
+    valid.push(checked);
+  }
   return { answers, valid };
 }
 
