@@ -52,6 +52,10 @@ const environment = z.object({
   S3_USE_DEFAULT_CREDENTIALS: flag.default(false),
   /** Lifetime of presigned URLs. */
   PRESIGN_EXPIRES_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600),
+  /** Files larger than this go multipart (resumable by parts); S3 allows single PUTs up to 5 GiB. */
+  MULTIPART_THRESHOLD_MIB: z.coerce.number().int().min(5).max(5120).default(64),
+  /** Part size of new multipart uploads (grown when a file would need more than 10,000 parts). */
+  PART_SIZE_MIB: z.coerce.number().int().min(5).max(5120).default(16),
   /** A file planned or signed by one session is not handed to another for this long (one writer per key). */
   UPLOAD_LEASE_MINUTES: z.coerce.number().int().positive().default(10),
 });

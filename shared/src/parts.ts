@@ -39,10 +39,18 @@ function assertStorableSize(size: number): void {
   if (problem) throw new RangeError(`A file that ${problem} cannot be uploaded`);
 }
 
+/** How a deployment splits files: the defaults above, or its own (tests use small parts to exercise resume). */
+export interface PartPolicy {
+  multipartThreshold: number;
+  partSize: number;
+}
+
+export const defaultPartPolicy: PartPolicy = { multipartThreshold, partSize: defaultPartSize };
+
 /** One PUT up to the threshold (zero-byte files included), multipart above it. */
-export function uploadMethodFor(size: number): UploadMethod {
+export function uploadMethodFor(size: number, policy: PartPolicy = defaultPartPolicy): UploadMethod {
   assertStorableSize(size);
-  return size > multipartThreshold ? 'multipart' : 'single';
+  return size > Math.min(policy.multipartThreshold, maxSinglePutSize) ? 'multipart' : 'single';
 }
 
 /**
@@ -51,10 +59,10 @@ export function uploadMethodFor(size: number): UploadMethod {
  * A resume must reuse the part size recorded when the upload began, never recompute it: Uppy and S3 identify
  * the parts already sent by number, and the numbers only line up with the same part size.
  */
-export function partSizeFor(size: number): number {
+export function partSizeFor(size: number, policy: PartPolicy = defaultPartPolicy): number {
   assertStorableSize(size);
   const smallestFitting = Math.ceil(Math.ceil(size / maxPartCount) / MiB) * MiB;
-  return Math.max(defaultPartSize, smallestFitting);
+  return Math.min(maxPartSize, Math.max(policy.partSize, minPartSize, smallestFitting));
 }
 
 function assertPartSize(partSize: number): void {

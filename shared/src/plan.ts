@@ -1,4 +1,4 @@
-import { partSizeFor, uploadMethodFor } from './parts.ts';
+import { defaultPartPolicy, type PartPolicy, partSizeFor, uploadMethodFor } from './parts.ts';
 
 /** The ledger row of a file already known in the cycle, as planning needs it. */
 export interface LedgerEntry {
@@ -26,15 +26,12 @@ export function decideFile(
   file: { key: string; size: number },
   existing: LedgerEntry | undefined,
   overwrite: boolean,
+  policy: PartPolicy = defaultPartPolicy,
 ): FileDecision {
   const fresh = (): FileDecision => {
-    const method = uploadMethodFor(file.size);
-    return {
-      decision: 'upload',
-      key: file.key,
-      method,
-      partSize: method === 'multipart' ? partSizeFor(file.size) : null,
-    };
+    const method = uploadMethodFor(file.size, policy);
+    const partSize = method === 'multipart' ? partSizeFor(file.size, policy) : null;
+    return { decision: 'upload', key: file.key, method, partSize };
   };
   if (!existing) return fresh();
   if (existing.heldByOtherSession) {

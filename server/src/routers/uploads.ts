@@ -57,6 +57,10 @@ export const uploadsRouter = router({
     const files = await planBatch(ctx.db, writable, input.files, {
       overwrite: input.overwrite,
       leaseMinutes: ctx.config.UPLOAD_LEASE_MINUTES,
+      policy: {
+        multipartThreshold: ctx.config.MULTIPART_THRESHOLD_MIB * 1024 * 1024,
+        partSize: ctx.config.PART_SIZE_MIB * 1024 * 1024,
+      },
     });
     return { files };
   }),

@@ -108,7 +108,8 @@ export class Presigner {
         port: url.port ? Number(url.port) : undefined,
         path: url.pathname,
         query: request.query ?? {},
-        headers: { ...headers, host: url.host },
+        // Presigned URLs sign the payload as UNSIGNED-PAYLOAD (the signer hoists this into the query, as the SDK does).
+        headers: { ...headers, host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
       },
       { expiresIn: request.expiresIn },
     );

@@ -6,6 +6,7 @@ import {
   type LedgerEntry,
   maxKeyBytes,
   normaliseRelativePath,
+  type PartPolicy,
   sizeProblem,
   utf8ByteLength,
 } from '@data-uploader/shared';
@@ -115,7 +116,7 @@ export async function planBatch(
   db: Db,
   { session, place }: WritableSession,
   entries: PlanEntry[],
-  options: { overwrite: boolean; leaseMinutes: number },
+  options: { overwrite: boolean; leaseMinutes: number; policy: PartPolicy },
 ): Promise<PlannedFile[]> {
   const { answers, valid } = validate(entries, cycleKeyPrefix(place.keyPrefix, place.cyclePrefix));
   if (valid.length === 0) return answers;
@@ -145,7 +146,7 @@ export async function planBatch(
         partSize: row.part_size,
         heldByOtherSession: row.session_id !== session.id && row.owner_live,
       };
-      const decision = decideFile(file, existing, options.overwrite);
+      const decision = decideFile(file, existing, options.overwrite, options.policy);
       const base = { relativePath: file.path, size: file.size };
       switch (decision.decision) {
         case 'skip':
