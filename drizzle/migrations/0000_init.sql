@@ -150,7 +150,6 @@ CREATE INDEX "auth_sessions_user_idx" ON "auth_sessions" USING btree ("user_id")
 CREATE INDEX "projects_company_idx" ON "projects" USING btree ("company_id");--> statement-breakpoint
 CREATE INDEX "audit_log_company_at_idx" ON "audit_log" USING btree ("company_id","at" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "files_session_status_idx" ON "files" USING btree ("session_id","status");--> statement-breakpoint
-CREATE INDEX "files_cycle_key_idx" ON "files" USING btree ("cycle_id","s3_key");--> statement-breakpoint
 CREATE INDEX "upload_sessions_cycle_started_idx" ON "upload_sessions" USING btree ("cycle_id","created_at" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "upload_sessions_project_started_idx" ON "upload_sessions" USING btree ("project_id","created_at" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "upload_sessions_company_started_idx" ON "upload_sessions" USING btree ("company_id","created_at" DESC NULLS LAST);--> statement-breakpoint

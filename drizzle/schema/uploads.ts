@@ -91,7 +91,6 @@ export const files = pgTable(
   (t) => [
     unique('files_cycle_path_key').on(t.cycleId, t.relativePath),
     index('files_session_status_idx').on(t.sessionId, t.status),
-    index('files_cycle_key_idx').on(t.cycleId, t.s3Key),
   ],
 );
 

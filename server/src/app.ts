@@ -26,9 +26,10 @@ export async function buildApp({ config, db, storage, logger = false }: AppOptio
     trustProxy: config.TRUST_PROXY,
     // tRPC batches put every procedure name in the path; Fastify's default of 100 answers 414.
     routerOptions: { maxParamLength: 5000 },
-    // Against slow clients: a request must arrive whole within 30 s, and idle connections close.
+    // Against slow clients: a request must arrive whole within 30 s. A silent socket is closed only after
+    // 10 minutes, because a reconcile of a very large cycle can think for a while before it answers.
     requestTimeout: 30_000,
-    connectionTimeout: 60_000,
+    connectionTimeout: 600_000,
   });
 
   await app.register(cookie);

@@ -180,3 +180,16 @@ export function keyBelongsToCycle(key: string, keyPrefix: string | null | undefi
   const normalised = normaliseRelativePath(inside);
   return normalised.ok && normalised.path === inside;
 }
+
+/**
+ * The relative path a key of this cycle was built from, or null for a key outside the cycle's prefix. The
+ * ledger is found by (cycle, path) through its unique index, so keys need no index of their own.
+ */
+export function relativePathOfKey(
+  key: string,
+  keyPrefix: string | null | undefined,
+  cyclePrefix: string,
+): string | null {
+  const prefix = cycleKeyPrefix(keyPrefix, cyclePrefix);
+  return key.startsWith(prefix) && key.length > prefix.length ? key.slice(prefix.length) : null;
+}

@@ -1,8 +1,25 @@
 import { type Db, schema, sqlRows } from '@data-uploader/drizzle';
+import { relativePathOfKey } from '@data-uploader/shared';
 import { sql } from 'drizzle-orm';
+import { idIn, ledgerByPaths } from './ledgerLookup.ts';
 import type { WritableSession } from './uploadSessions.ts';
 
 const { files, uploadSessions } = schema;
+
+/**
+ * This session's ledger rows for these keys, with the position of each key in the batch. Keys become
+ * (cycle, path) probes of the ledger's unique index; a key outside the cycle, or of a file another session
+ * has since taken over, matches nothing.
+ */
+async function sessionRowsByKey({ session, place }: WritableSession, db: Db, keys: string[]) {
+  const paths = keys.map((key) => relativePathOfKey(key, place.keyPrefix, place.cyclePrefix));
+  const rows = await sqlRows<{ id: string; ordinal: string; status: string }>(
+    db,
+    sql`${ledgerByPaths(session.cycleId, paths, sql`f.id, v.ordinal, f.status`)}
+        where f.session_id = ${session.id} and f.s3_key = (${sql.param(keys)}::text[])[v.ordinal]`,
+  );
+  return rows.map((row) => ({ id: row.id, index: Number(row.ordinal) - 1, completed: row.status === 'completed' }));
+}
 
 /**
  * Records files the client says arrived (Uppy's upload-success, the CLI's finished PUTs). They count as done
@@ -11,68 +28,68 @@ const { files, uploadSessions } = schema;
  */
 export async function confirmFiles(
   db: Db,
-  { session }: WritableSession,
+  writable: WritableSession,
   confirmations: Array<{ key: string; etag?: string; sha256?: string }>,
 ) {
-  const confirmed = await sqlRows<{ s3_key: string; size: string }>(
+  const rows = await sessionRowsByKey(
+    writable,
+    db,
+    confirmations.map((c) => c.key),
+  );
+  const open = rows.filter((row) => !row.completed);
+  const [counted] = await sqlRows<{ files: string }>(
     db,
     sql`
     with updated as (
       update ${files} set status = 'completed', etag = v.etag, checksum = coalesce(v.sha256, ${files}.checksum),
         error = null, completed_at = now()
-      from unnest(${sql.param(confirmations.map((c) => c.key))}::text[],
-                  ${sql.param(confirmations.map((c) => c.etag ?? null))}::text[],
-                  ${sql.param(confirmations.map((c) => c.sha256?.toLowerCase() ?? null))}::text[]) as v(key, etag, sha256)
-      where ${files}.cycle_id = ${session.cycleId} and ${files}.session_id = ${session.id}
-        and ${files}.s3_key = v.key and ${files}.status <> 'completed'
-      returning ${files}.s3_key, ${files}.size
+      from unnest(${sql.param(open.map((row) => row.id))}::bigint[],
+                  ${sql.param(open.map((row) => confirmations[row.index]?.etag ?? null))}::text[],
+                  ${sql.param(open.map((row) => confirmations[row.index]?.sha256?.toLowerCase() ?? null))}::text[])
+        as v(id, etag, sha256)
+      where ${idIn(open.map((row) => row.id))} and ${files}.id = v.id and ${files}.status <> 'completed'
+      returning ${files}.size
     ), counted as (
       update ${uploadSessions} set files_done = files_done + (select count(*) from updated),
         bytes_done = bytes_done + (select coalesce(sum(size), 0) from updated)
-      where id = ${session.id}
+      where id = ${writable.session.id}
     )
-    select s3_key, size from updated`,
+    select count(*) as files from updated`,
   );
-  const done = new Set(confirmed.map((row) => row.s3_key));
-  const known = await keysOfSession(
-    db,
-    session,
-    confirmations.map((c) => c.key).filter((key) => !done.has(key)),
-  );
+  const known = new Set(rows.map((row) => row.index));
   return {
-    confirmed: done.size,
-    alreadyCompleted: known.size,
-    unknown: confirmations.map((c) => c.key).filter((key) => !done.has(key) && !known.has(key)),
+    confirmed: Number(counted?.files ?? 0),
+    alreadyCompleted: rows.length - open.length,
+    unknown: confirmations.filter((_, index) => !known.has(index)).map((c) => c.key),
   };
 }
 
-async function keysOfSession(db: Db, session: WritableSession['session'], keys: string[]) {
-  if (keys.length === 0) return new Set<string>();
-  const rows = await sqlRows<{ s3_key: string }>(
-    db,
-    sql`
-    select s3_key from ${files}
-    where cycle_id = ${session.cycleId} and session_id = ${session.id} and s3_key = any(${sql.param(keys)}::text[])`,
-  );
-  return new Set(rows.map((row) => row.s3_key));
-}
-
 /** Records files that failed on the client, with the reason the person will see. */
-export async function failFiles(db: Db, { session }: WritableSession, failures: Array<{ key: string; error: string }>) {
-  const failed = await sqlRows<{ s3_key: string }>(
+export async function failFiles(db: Db, writable: WritableSession, failures: Array<{ key: string; error: string }>) {
+  const rows = await sessionRowsByKey(
+    writable,
+    db,
+    failures.map((f) => f.key),
+  );
+  const open = rows.filter((row) => !row.completed);
+  const [counted] = await sqlRows<{ files: string }>(
     db,
     sql`
     with updated as (
       update ${files} set status = 'failed', error = v.error, attempts = ${files}.attempts + 1
-      from unnest(${sql.param(failures.map((f) => f.key))}::text[], ${sql.param(failures.map((f) => f.error))}::text[]) as v(key, error)
-      where ${files}.cycle_id = ${session.cycleId} and ${files}.session_id = ${session.id}
-        and ${files}.s3_key = v.key and ${files}.status <> 'completed'
-      returning ${files}.s3_key
+      from unnest(${sql.param(open.map((row) => row.id))}::bigint[],
+                  ${sql.param(open.map((row) => failures[row.index]?.error ?? ''))}::text[]) as v(id, error)
+      where ${idIn(open.map((row) => row.id))} and ${files}.id = v.id and ${files}.status <> 'completed'
+      returning ${files}.id
     ), counted as (
-      update ${uploadSessions} set files_failed = files_failed + (select count(*) from updated) where id = ${session.id}
+      update ${uploadSessions} set files_failed = files_failed + (select count(*) from updated)
+      where id = ${writable.session.id}
     )
-    select s3_key from updated`,
+    select count(*) as files from updated`,
   );
-  const recorded = new Set(failed.map((row) => row.s3_key));
-  return { failed: recorded.size, unknown: failures.map((f) => f.key).filter((key) => !recorded.has(key)) };
+  const known = new Set(rows.map((row) => row.index));
+  return {
+    failed: Number(counted?.files ?? 0),
+    unknown: failures.filter((_, index) => !known.has(index)).map((f) => f.key),
+  };
 }

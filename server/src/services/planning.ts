@@ -12,6 +12,7 @@ import {
 } from '@data-uploader/shared';
 import { eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
+import { idIn, ledgerByPaths } from './ledgerLookup.ts';
 import type { WritableSession } from './uploadSessions.ts';
 
 const { files, uploadSessions } = schema;
@@ -83,26 +84,32 @@ function validate(entries: PlanEntry[], prefix: string) {
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
-/** The ledger rows of these paths, locked until the batch is written so two planners cannot both take a file. */
-async function lockedLedger(tx: Tx, cycleId: string, paths: string[], leaseMinutes: number) {
-  const rows = await sqlRows<{
-    id: string;
-    relative_path: string;
-    size: string;
-    status: LedgerEntry['status'];
-    s3_key: string;
-    upload_id: string | null;
-    part_size: number | null;
-    session_id: string;
-    owner_live: boolean;
-  }>(
+interface LedgerRow {
+  id: string;
+  relative_path: string;
+  size: string;
+  status: LedgerEntry['status'];
+  s3_key: string;
+  upload_id: string | null;
+  part_size: number | null;
+  session_id: string;
+  owner_live: boolean;
+  /** The row version, so a claim succeeds only if nobody changed the row since it was read. */
+  version: string;
+}
+
+/**
+ * The ledger rows of these paths, read without locks: a skip writes nothing, and a claim is only written if
+ * the row is still the version read here (see `claimExisting`), so two planners cannot both take a file.
+ */
+async function ledgerRows(tx: Tx, cycleId: string, paths: string[], leaseMinutes: number) {
+  const columns = sql`f.id, f.relative_path, f.size, f.status, f.s3_key, f.upload_id, f.part_size, f.session_id,
+    f.claimed_at, f.row_version as version`;
+  const rows = await sqlRows<LedgerRow>(
     tx,
     sql`
-    select f.id, f.relative_path, f.size, f.status, f.s3_key, f.upload_id, f.part_size, f.session_id,
-           (s.status = 'active' and f.claimed_at > now() - make_interval(mins => ${leaseMinutes})) as owner_live
-    from ${files} f join ${uploadSessions} s on s.id = f.session_id
-    where f.cycle_id = ${cycleId} and f.relative_path = any(${sql.param(paths)}::text[])
-    for update of f`,
+    select x.*, (s.status = 'active' and x.claimed_at > now() - make_interval(mins => ${leaseMinutes})) as owner_live
+    from (${ledgerByPaths(cycleId, paths, columns)}) x join ${uploadSessions} s on s.id = x.session_id`,
   );
   return new Map(rows.map((row) => [row.relative_path, row]));
 }
@@ -122,16 +129,14 @@ export async function planBatch(
   if (valid.length === 0) return answers;
 
   return db.transaction(async (tx) => {
-    const ledger = await lockedLedger(
+    const ledger = await ledgerRows(
       tx,
       session.cycleId,
       valid.map((file) => file.path),
       options.leaseMinutes,
     );
     const inserts: Array<ValidFile & { partSize: number | null }> = [];
-    const claims: Array<
-      ValidFile & { id: string; partSize: number | null; uploadId: string | null; resumed: boolean }
-    > = [];
+    const claims: Claim[] = [];
     let skipped = 0;
     let newFiles = 0;
     let newBytes = 0;
@@ -187,14 +192,16 @@ export async function planBatch(
         }
         const uploadId = decision.decision === 'resume' ? decision.uploadId : null;
         const key = decision.key;
-        if (row)
-          claims.push({ ...file, key, id: row.id, partSize: decision.partSize, uploadId, resumed: uploadId !== null });
+        if (row) claims.push({ ...file, key, id: row.id, version: row.version, partSize: decision.partSize, uploadId });
         else inserts.push({ ...file, partSize: decision.partSize });
       }
     }
 
-    const lost = await insertNew(tx, session.id, session.cycleId, inserts);
-    for (const file of inserts) {
+    const lost = new Set([
+      ...(await insertNew(tx, session.id, session.cycleId, inserts)),
+      ...(await claimExisting(tx, session.id, claims)),
+    ]);
+    for (const file of [...inserts, ...claims]) {
       if (lost.has(file.path)) {
         answers[file.index] = {
           relativePath: file.path,
@@ -207,7 +214,6 @@ export async function planBatch(
         newBytes -= file.size;
       }
     }
-    await claimExisting(tx, session.id, claims);
     await tx
       .update(uploadSessions)
       .set({
@@ -220,7 +226,11 @@ export async function planBatch(
   });
 }
 
-/** One column of a batch as a single array parameter, for `unnest`: one statement for thousands of rows. */
+/**
+ * One column of a batch as a single array parameter, for `unnest`: one statement for thousands of rows. Joins
+ * against such a batch also filter the ledger with `= any(…)` of the same keys, so PostgreSQL probes the index
+ * instead of hashing the whole ledger (which made a 300k-file reconcile quadratic).
+ */
 const column = <T>(rows: T[], pick: (row: T) => unknown) => sql.param(rows.map(pick));
 
 /** Inserts new ledger rows; answers the paths another transaction inserted first. */
@@ -248,23 +258,36 @@ async function insertNew(
   return new Set(rows.filter((row) => !done.has(row.path)).map((row) => row.path));
 }
 
-/** Hands existing rows to this session: a resume keeps its multipart upload, anything else starts over. */
-async function claimExisting(
-  tx: Tx,
-  sessionId: string,
-  rows: Array<ValidFile & { id: string; partSize: number | null; uploadId: string | null; resumed: boolean }>,
-) {
-  if (rows.length === 0) return;
-  await tx.execute(sql`
+interface Claim extends ValidFile {
+  id: string;
+  version: string;
+  partSize: number | null;
+  uploadId: string | null;
+}
+
+/**
+ * Hands existing rows to this session: a resume keeps its multipart upload, anything else starts over. A row
+ * changed since it was read (another planner got there first) is left alone; its path is answered back.
+ */
+async function claimExisting(tx: Tx, sessionId: string, rows: Claim[]) {
+  if (rows.length === 0) return new Set<string>();
+  const claimed = await sqlRows<{ relative_path: string }>(
+    tx,
+    sql`
     update ${files} set
       session_id = ${sessionId}, claimed_at = now(), s3_key = v.key, size = v.size, last_modified = v.modified,
       content_type = v.type, sensor_serial = v.serial, part_size = v.part_size, upload_id = v.upload_id,
       status = case when v.upload_id is null then 'pending'::file_status else 'uploading'::file_status end,
       etag = null, checksum = null, error = null, completed_at = null, verified_at = null
-    from unnest(${column(rows, (r) => r.id)}::bigint[], ${column(rows, (r) => r.key)}::text[],
-                ${column(rows, (r) => r.size)}::bigint[], ${column(rows, (r) => r.lastModified?.toISOString() ?? null)}::timestamptz[],
+    from unnest(${column(rows, (r) => r.id)}::bigint[], ${column(rows, (r) => r.version)}::text[],
+                ${column(rows, (r) => r.key)}::text[], ${column(rows, (r) => r.size)}::bigint[],
+                ${column(rows, (r) => r.lastModified?.toISOString() ?? null)}::timestamptz[],
                 ${column(rows, (r) => r.contentType)}::text[], ${column(rows, (r) => r.sensorSerial)}::text[],
                 ${column(rows, (r) => r.partSize)}::int[], ${column(rows, (r) => r.uploadId)}::text[])
-      as v(id, key, size, modified, type, serial, part_size, upload_id)
-    where ${files}.id = v.id`);
+      as v(id, version, key, size, modified, type, serial, part_size, upload_id)
+    where ${idIn(rows.map((r) => r.id))} and ${files}.id = v.id and ${files}.xmin::text = v.version
+    returning ${files}.relative_path`,
+  );
+  const done = new Set(claimed.map((row) => row.relative_path));
+  return new Set(rows.filter((row) => !done.has(row.path)).map((row) => row.path));
 }

@@ -3,6 +3,7 @@ import { cycleKeyPrefix } from '@data-uploader/shared';
 import { eq, sql } from 'drizzle-orm';
 import pLimit from 'p-limit';
 import type { Storage } from '../s3/storage.ts';
+import { idIn, ledgerByPaths } from './ledgerLookup.ts';
 import type { WritableSession } from './uploadSessions.ts';
 
 const { files, uploadSessions } = schema;
@@ -15,16 +16,27 @@ const { files, uploadSessions } = schema;
  */
 export async function finishSession(db: Db, storage: Storage, { session, place }: WritableSession) {
   const [{ stamp } = { stamp: '' }] = await sqlRows<{ stamp: string }>(db, sql`select now()::text as stamp`);
-  for await (const page of storage.listObjects(place, cycleKeyPrefix(place.keyPrefix, place.cyclePrefix))) {
+  const prefix = cycleKeyPrefix(place.keyPrefix, place.cyclePrefix);
+  for await (const page of storage.listObjects(place, prefix)) {
     if (page.length === 0) continue;
+    const found = await sqlRows<{ id: string }>(
+      db,
+      sql`${ledgerByPaths(
+        session.cycleId,
+        page.map((object) => object.key.slice(prefix.length)),
+        sql`f.id`,
+      )}
+      where f.s3_key = (${sql.param(page.map((o) => o.key))}::text[])[v.ordinal]
+        and f.size = (${sql.param(page.map((o) => o.size))}::bigint[])[v.ordinal]`,
+    );
+    if (found.length === 0) continue;
     await db.execute(sql`
       update ${files} set verified_at = ${stamp}::timestamptz,
         status = case when ${files}.session_id = ${session.id} then 'completed'::file_status else ${files}.status end,
         completed_at = case when ${files}.session_id = ${session.id} then coalesce(${files}.completed_at, now())
                             else ${files}.completed_at end,
         error = case when ${files}.session_id = ${session.id} then null else ${files}.error end
-      from unnest(${sql.param(page.map((o) => o.key))}::text[], ${sql.param(page.map((o) => o.size))}::bigint[]) as v(key, size)
-      where ${files}.cycle_id = ${session.cycleId} and ${files}.s3_key = v.key and ${files}.size = v.size`);
+      where ${idIn(found.map((row) => row.id))}`);
   }
   const unseen = sql`(${files}.verified_at is null or ${files}.verified_at < ${stamp}::timestamptz)`;
   await db.execute(sql`

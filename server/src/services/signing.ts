@@ -1,10 +1,11 @@
-import { type Db, schema } from '@data-uploader/drizzle';
-import { partCount, type signBatchInput, type signInput } from '@data-uploader/shared';
+import { type Db, schema, sqlRows } from '@data-uploader/drizzle';
+import { partCount, relativePathOfKey, type signBatchInput, type signInput } from '@data-uploader/shared';
 import { TRPCError } from '@trpc/server';
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { PresignRequest } from '../s3/presigner.ts';
 import type { Storage } from '../s3/storage.ts';
+import { idIn, ledgerByPaths } from './ledgerLookup.ts';
 import type { WritableSession } from './uploadSessions.ts';
 
 const { files } = schema;
@@ -21,32 +22,42 @@ interface PlannedRow {
   partSize: number | null;
 }
 
-const plannedColumns = {
-  id: files.id,
-  s3Key: files.s3Key,
-  size: files.size,
-  status: files.status,
-  uploadId: files.uploadId,
-  partSize: files.partSize,
-};
-
 const refuse = (code: 'BAD_REQUEST' | 'NOT_FOUND' | 'CONFLICT' | 'FORBIDDEN', message: string): never => {
   throw new TRPCError({ code, message });
 };
 
 /** The planned files of this session with these keys; a key another session took over is not among them. */
-async function plannedRows(db: Db, { session }: WritableSession, keys: string[]): Promise<Map<string, PlannedRow>> {
-  const rows = await db
-    .select(plannedColumns)
-    .from(files)
-    .where(
-      and(
-        eq(files.cycleId, session.cycleId),
-        eq(files.sessionId, session.id),
-        sql`${files.s3Key} = any(${sql.param(keys)}::text[])`,
-      ),
-    );
-  return new Map(rows.map((row) => [row.s3Key, row]));
+async function plannedRows(
+  db: Db,
+  { session, place }: WritableSession,
+  keys: string[],
+): Promise<Map<string, PlannedRow>> {
+  const paths = keys.map((key) => relativePathOfKey(key, place.keyPrefix, place.cyclePrefix));
+  const rows = await sqlRows<{
+    id: string;
+    s3_key: string;
+    size: string;
+    status: PlannedRow['status'];
+    upload_id: string | null;
+    part_size: number | null;
+  }>(
+    db,
+    sql`${ledgerByPaths(session.cycleId, paths, sql`f.id, f.s3_key, f.size, f.status, f.upload_id, f.part_size`)}
+        where f.session_id = ${session.id}`,
+  );
+  return new Map(
+    rows.map((row) => [
+      row.s3_key,
+      {
+        id: Number(row.id),
+        s3Key: row.s3_key,
+        size: Number(row.size),
+        status: row.status,
+        uploadId: row.upload_id,
+        partSize: row.part_size,
+      },
+    ]),
+  );
 }
 
 function plannedOrRefuse(rows: Map<string, PlannedRow>, key: string): PlannedRow {
@@ -119,7 +130,7 @@ async function touchSigned(db: Db, rows: Array<{ id: number; uploadId: string | 
     update ${files} set claimed_at = now(), upload_id = coalesce(${files}.upload_id, v.upload_id),
       status = case when ${files}.status in ('pending', 'failed') then 'uploading'::file_status else ${files}.status end
     from unnest(${sql.param(rows.map((r) => r.id))}::bigint[], ${sql.param(rows.map((r) => r.uploadId))}::text[]) as v(id, upload_id)
-    where ${files}.id = v.id`);
+    where ${idIn(rows.map((r) => r.id))} and ${files}.id = v.id`);
 }
 
 export async function signOne(
