@@ -7,6 +7,9 @@ export default defineConfig({
         test: { name: 'shared', include: ['shared/src/**/*.test.ts'], environment: 'node' },
       },
       {
+        test: { name: 'scripts', include: ['scripts/src/**/*.test.ts'], environment: 'node' },
+      },
+      {
         test: {
           name: 'server',
           include: ['server/src/**/*.test.ts', 'server/test/**/*.test.ts'],

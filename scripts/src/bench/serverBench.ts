@@ -18,6 +18,7 @@ import { readConfig } from '@data-uploader/server/config';
 import { Storage } from '@data-uploader/server/s3/storage';
 import { createFirstAdmin } from '@data-uploader/server/services/bootstrap';
 import { maxPlanBatch, maxSignBatch } from '@data-uploader/shared';
+import pLimit from 'p-limit';
 import pg from 'pg';
 import { createApi } from '../driver/api.ts';
 
@@ -91,12 +92,20 @@ async function benchOne(count: number) {
     const project = await api.projects.create.mutate({ name: 'Bench', bucket: 'bench-bucket' });
     const cycle = await api.cycles.create.mutate({ projectId: project.id });
 
+    // BENCH_PLAN_IN_FLIGHT batches are sent at once (1 = strictly one after another).
+    const inFlight = pLimit(Number(process.env.BENCH_PLAN_IN_FLIGHT ?? 1));
     const planAll = async (sessionId: string) => {
       const decisions = new Map<string, number>();
-      for (let i = 0; i < folder.length; i += maxPlanBatch) {
-        const { files } = await api.uploads.plan.mutate({ sessionId, files: folder.slice(i, i + maxPlanBatch) });
-        for (const file of files) decisions.set(file.decision, (decisions.get(file.decision) ?? 0) + 1);
-      }
+      const batches = [];
+      for (let i = 0; i < folder.length; i += maxPlanBatch) batches.push(folder.slice(i, i + maxPlanBatch));
+      await Promise.all(
+        batches.map((batch) =>
+          inFlight(async () => {
+            const { files } = await api.uploads.plan.mutate({ sessionId, files: batch });
+            for (const file of files) decisions.set(file.decision, (decisions.get(file.decision) ?? 0) + 1);
+          }),
+        ),
+      );
       return Object.fromEntries(decisions);
     };
 
@@ -147,7 +156,9 @@ async function benchOne(count: number) {
   }
 }
 
-console.log(`bench:server on PostgreSQL, ${sizes.join(' / ')} files, batches of ${maxPlanBatch}`);
+console.log(
+  `bench:server on PostgreSQL, ${sizes.join(' / ')} files, plan batches of ${maxPlanBatch}, ${process.env.BENCH_PLAN_IN_FLIGHT ?? 1} in flight`,
+);
 const rows = [];
 for (const count of sizes) {
   const row = await benchOne(count);
