@@ -22,6 +22,8 @@ const bodyLimit = 8 * 1024 * 1024;
 export async function buildApp({ config, db, storage, logger = false }: AppOptions) {
   const app = Fastify({
     logger,
+    // A 300k-file upload makes hundreds of thousands of signing calls; errors are logged, not every request.
+    disableRequestLogging: true,
     bodyLimit,
     trustProxy: config.TRUST_PROXY,
     // tRPC batches put every procedure name in the path; Fastify's default of 100 answers 414.

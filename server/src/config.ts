@@ -37,6 +37,8 @@ const environment = z.object({
    * embedded S3 server is started under DATA_DIR/s3.
    */
   S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** Port of the embedded S3 server on 127.0.0.1 (0: any free port). */
+  EMBEDDED_S3_PORT: port.default(0),
   /** Where browsers and the CLI send bytes, when that differs from S3_ENDPOINT (a proxy, a CDN, a test fault injector). */
   S3_PUBLIC_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   /** Path-style addressing (`endpoint/bucket/key`); the default for S3_ENDPOINT stores, virtual-hosted on AWS. */

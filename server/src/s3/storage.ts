@@ -52,7 +52,7 @@ export class Storage {
 
   static async open(config: Config): Promise<Storage> {
     const embedded = usesEmbeddedS3(config)
-      ? await startLocalS3({ dataDir: path.resolve(config.DATA_DIR, 's3'), port: 0 })
+      ? await startLocalS3({ dataDir: path.resolve(config.DATA_DIR, 's3'), port: config.EMBEDDED_S3_PORT })
       : null;
     return new Storage(config, embedded);
   }
