@@ -173,7 +173,8 @@ export class Storage {
   }
 
   async bucketProblems(project: ProjectBucket, appOrigin: string): Promise<string[]> {
-    return checkBucket(this.client(this.targetFor(project)), project, appOrigin);
+    const target = this.targetFor(project);
+    return checkBucket(this.client(target), target, appOrigin);
   }
 
   async close(): Promise<void> {
@@ -186,7 +187,7 @@ export class Storage {
  * What an admin must fix before browsers can upload to a bucket: it exists, the server's credentials reach
  * it, and its CORS rule lets the app's origin PUT/POST/DELETE and read ETag. Empty when all is well.
  */
-async function checkBucket(s3: S3Client, project: ProjectBucket, appOrigin: string): Promise<string[]> {
+async function checkBucket(s3: S3Client, project: BucketTarget, appOrigin: string): Promise<string[]> {
   const where = project.endpoint ? `at ${project.endpoint}` : `in region ${project.region}`;
   try {
     await s3.send(new HeadBucketCommand({ Bucket: project.bucket }));
