@@ -60,6 +60,7 @@ type Planned = Awaited<ReturnType<Api['uploads']['plan']['mutate']>>['files'][nu
 type Transfer = Extract<Planned, { decision: 'upload' | 'resume' }>;
 
 const signBatchSize = 500;
+const planBatchesInFlight = 3;
 const confirmEvery = 200;
 
 /**
@@ -144,24 +145,28 @@ export class UploadDriver {
     };
   }
 
+  /** Plans in batches, a few in flight at once (the server and PostgreSQL work on one while the next travels). */
   async #plan(sessionId: string, files: LocalFile[], overwrite: boolean): Promise<Planned[]> {
-    const answers: Planned[] = [];
-    for (const batch of chunks(files, maxPlanBatch)) {
-      const { files: planned } = await this.#api.uploads.plan.mutate({
-        sessionId,
-        overwrite,
-        files: batch.map((file) => ({
-          relativePath: file.relativePath,
-          size: file.size,
-          lastModified: file.lastModified,
-        })),
-      });
-      // The server answers normalised paths; map back by position to the local file.
-      for (const [index, entry] of planned.entries()) {
-        answers.push({ ...entry, relativePath: (batch[index] as LocalFile).relativePath });
-      }
-    }
-    return answers;
+    const inFlight = pLimit(planBatchesInFlight);
+    const batches = chunks(files, maxPlanBatch);
+    const answers = await Promise.all(
+      batches.map((batch) =>
+        inFlight(async () => {
+          const { files: planned } = await this.#api.uploads.plan.mutate({
+            sessionId,
+            overwrite,
+            files: batch.map((file) => ({
+              relativePath: file.relativePath,
+              size: file.size,
+              lastModified: file.lastModified,
+            })),
+          });
+          // The server answers normalised paths; map back by position to the local file.
+          return planned.map((entry, index) => ({ ...entry, relativePath: (batch[index] as LocalFile).relativePath }));
+        }),
+      ),
+    );
+    return answers.flat();
   }
 
   async #putSingles(
