@@ -75,6 +75,11 @@ interface CompanyA extends SeededCompany {
   closedCycleId: string;
   tokenId: string;
   sessionId: string;
+  /** An upload session of A's uploader, with a planned single-PUT file and a multipart file under way. */
+  uploadSessionId: string;
+  singleKey: string;
+  multipartKey: string;
+  uploadId: string;
   /** A's newest audit entry; B has one entry older than it and one newer. */
   auditId: number;
 }
@@ -103,6 +108,39 @@ const foreignCalls: Record<string, { input: (a: CompanyA) => Record<string, unkn
   'cycles.update': { input: (a) => ({ id: a.cycleId, name: 'C8', notes: 'changed by company B' }) },
   'cycles.close': { input: (a) => ({ id: a.cycleId }) },
   'cycles.reopen': { input: (a) => ({ id: a.closedCycleId }) },
+  'uploads.begin': { input: (a) => ({ projectId: a.projectId, cycleId: a.cycleId, label: 'planted by company B' }) },
+  'uploads.plan': {
+    input: (a) => ({
+      sessionId: a.uploadSessionId,
+      overwrite: true,
+      files: [
+        { relativePath: '950349/a.wav', size: 5 },
+        { relativePath: '950349/planted.wav', size: 1 },
+      ],
+    }),
+  },
+  'uploads.sign': {
+    input: (a) => ({
+      sessionId: a.uploadSessionId,
+      method: 'PUT',
+      key: a.multipartKey,
+      uploadId: a.uploadId,
+      partNumber: 1,
+    }),
+  },
+  'uploads.signBatch': {
+    input: (a) => ({
+      sessionId: a.uploadSessionId,
+      requests: [{ key: a.singleKey }, { key: a.multipartKey, uploadId: a.uploadId, partNumber: 2 }],
+    }),
+  },
+  'uploads.confirm': { input: (a) => ({ sessionId: a.uploadSessionId, files: [{ key: a.singleKey, etag: '"b"' }] }) },
+  'uploads.fail': { input: (a) => ({ sessionId: a.uploadSessionId, files: [{ key: a.singleKey, error: 'by B' }] }) },
+  'uploads.finish': { input: (a) => ({ sessionId: a.uploadSessionId }) },
+  'uploads.abort': { input: (a) => ({ sessionId: a.uploadSessionId }) },
+  'sessions.list': { input: (a) => ({ projectId: a.projectId, cycleId: a.cycleId }) },
+  'sessions.get': { input: (a) => ({ id: a.uploadSessionId }) },
+  'sessions.files': { input: (a) => ({ id: a.uploadSessionId, status: 'pending' }) },
 };
 
 let server: TestServer;
@@ -183,6 +221,36 @@ beforeAll(async () => {
       .returning({ id: schema.auditLog.id });
     if (entry) auditIds.push(entry.id);
   }
+  const [uploadSession] = await db
+    .insert(schema.uploadSessions)
+    .values({
+      companyId: seeded.companyId,
+      projectId: project.id,
+      cycleId: cycle.id,
+      userId: seeded.users.user.id,
+      source: 'cli',
+      label: 'alpha field trip',
+      filesTotal: 2,
+      bytesTotal: 1000 + 40 * 1024 * 1024,
+    })
+    .returning({ id: schema.uploadSessions.id });
+  if (!uploadSession) throw new Error('upload session not inserted');
+  const singleKey = 'C1/950349/a.wav';
+  const multipartKey = 'C1/950349/long.wav';
+  const uploadId = 'a1'.repeat(16);
+  await db.insert(schema.files).values([
+    { cycleId: cycle.id, sessionId: uploadSession.id, relativePath: '950349/a.wav', s3Key: singleKey, size: 1000 },
+    {
+      cycleId: cycle.id,
+      sessionId: uploadSession.id,
+      relativePath: '950349/long.wav',
+      s3Key: multipartKey,
+      size: 40 * 1024 * 1024,
+      partSize: 16 * 1024 * 1024,
+      status: 'uploading',
+      uploadId,
+    },
+  ]);
   const auditId = auditIds[2];
   if (auditId === undefined) throw new Error('audit entries not inserted');
   alpha = {
@@ -194,6 +262,10 @@ beforeAll(async () => {
     closedCycleId: closedCycle.id,
     tokenId: token.id,
     sessionId: session.id,
+    uploadSessionId: uploadSession.id,
+    singleKey,
+    multipartKey,
+    uploadId,
     auditId,
   };
 
@@ -304,6 +376,10 @@ function alphaIdentifiers(): string[] {
     alpha.closedCycleId,
     alpha.tokenId,
     alpha.sessionId,
+    alpha.uploadSessionId,
+    alpha.singleKey,
+    alpha.multipartKey,
+    alpha.uploadId,
   ];
 }
 

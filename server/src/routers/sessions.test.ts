@@ -79,33 +79,34 @@ describe('sessions.list', () => {
     }
   });
 
-  const [s0, s1, s2, s3, s4] = [0, 1, 2, 3, 4].map((index) => () => s[index] as string);
+  /** The id of the session that started `index`-th. */
+  const sid = (index: number) => s[index] as string;
 
   it('lists the company’s sessions newest first', async () => {
     const listed = await userApi.sessions.list.query({});
-    expect(ids(listed)).toEqual([s4(), s3(), s2(), s1(), s0()]);
+    expect(ids(listed)).toEqual([sid(4), sid(3), sid(2), sid(1), sid(0)]);
     expect(listed[0]).toMatchObject({ label: 'history 4', username: 'acme-admin', status: 'active' });
   });
 
   it('filters by project and by cycle', async () => {
-    expect(ids(await userApi.sessions.list.query({ projectId: history.p1 }))).toEqual([s4(), s3(), s1(), s0()]);
-    expect(ids(await userApi.sessions.list.query({ cycleId: history.p1c1 }))).toEqual([s4(), s3(), s0()]);
-    expect(ids(await userApi.sessions.list.query({ cycleId: history.p1c2 }))).toEqual([s1()]);
-    expect(ids(await userApi.sessions.list.query({ projectId: history.p2 }))).toEqual([s2()]);
+    expect(ids(await userApi.sessions.list.query({ projectId: history.p1 }))).toEqual([sid(4), sid(3), sid(1), sid(0)]);
+    expect(ids(await userApi.sessions.list.query({ cycleId: history.p1c1 }))).toEqual([sid(4), sid(3), sid(0)]);
+    expect(ids(await userApi.sessions.list.query({ cycleId: history.p1c2 }))).toEqual([sid(1)]);
+    expect(ids(await userApi.sessions.list.query({ projectId: history.p2 }))).toEqual([sid(2)]);
     expect(await userApi.sessions.list.query({ projectId: history.p2, cycleId: history.p1c1 })).toEqual([]);
   });
 
   it('pages with `before`, the start of the last session of the previous page', async () => {
     const first = await userApi.sessions.list.query({ limit: 2 });
-    expect(ids(first)).toEqual([s4(), s3()]);
+    expect(ids(first)).toEqual([sid(4), sid(3)]);
     const second = await userApi.sessions.list.query({ limit: 2, before: first.at(-1)?.startedAt });
-    expect(ids(second)).toEqual([s2(), s1()]);
+    expect(ids(second)).toEqual([sid(2), sid(1)]);
     const third = await userApi.sessions.list.query({ limit: 2, before: second.at(-1)?.startedAt });
-    expect(ids(third)).toEqual([s0()]);
+    expect(ids(third)).toEqual([sid(0)]);
     expect(await userApi.sessions.list.query({ limit: 2, before: third.at(-1)?.startedAt })).toEqual([]);
     expect(
       ids(await userApi.sessions.list.query({ projectId: history.p1, limit: 1, before: second[0]?.startedAt })),
-    ).toEqual([s1()]);
+    ).toEqual([sid(1)]);
   });
 
   it('lets a viewer read the history', async () => {

@@ -170,9 +170,10 @@ describe('an upload killed half-way', () => {
     const request = { projectId: project.id, cycleId: cycle.id, files, sessionId: session.id };
     const realFetch = globalThis.fetch;
 
-    // First run. Parts 3–5 hang on the network, so two lanes carry them while one lane sends small files;
-    // the singles are held back until the parts are queued (the driver queues work first come, first served).
-    // The run is killed once 100 small files are done.
+    // First run. The driver runs its transfers first come, first served, so the small files' URLs are held back
+    // until the five parts are queued. Parts 3–5 then hang on the network and hold three of the four lanes;
+    // parts 1–2 arrive, the last lane carries small files one at a time, and the run is killed once 100 are done.
+    // (With concurrency 1 the queue order would send all parts or all small files first.)
     const controller = new AbortController();
     const firstRun = { parts: [] as number[], small: new Set<string>() };
     let partsQueued = () => {};
@@ -293,7 +294,7 @@ describe('finish reconciles the ledger with the bucket', () => {
       ...Object.fromEntries(Object.entries(bodies).map(([path, body]) => [path, body.length])),
       'S/never-put.wav': 4500,
     });
-    const [aKey, bKey, cKey, neverKey] = planned.map(keyOf);
+    const [aKey, bKey, cKey, neverKey] = planned.map(keyOf) as [string, string, string, string];
     await putAndConfirm(
       userApi,
       session.id,
