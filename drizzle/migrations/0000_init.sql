@@ -98,6 +98,12 @@ CREATE TABLE "files" (
 	CONSTRAINT "files_cycle_path_key" UNIQUE("cycle_id","relative_path")
 );
 --> statement-breakpoint
+CREATE TABLE "upload_session_skips" (
+	"session_id" uuid NOT NULL,
+	"file_id" bigint NOT NULL,
+	CONSTRAINT "upload_session_skips_session_id_file_id_pk" PRIMARY KEY("session_id","file_id")
+);
+--> statement-breakpoint
 CREATE TABLE "upload_sessions" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"company_id" uuid NOT NULL,

@@ -1,5 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, index, integer, jsonb, pgEnum, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { createdAt, id, timestampTz } from './columns.ts';
 import { companies } from './companies.ts';
 import { cycles, projects } from './projects.ts';
@@ -92,6 +104,20 @@ export const files = pgTable(
     unique('files_cycle_path_key').on(t.cycleId, t.relativePath),
     index('files_session_status_idx').on(t.sessionId, t.status),
   ],
+);
+
+/**
+ * Which files a session answered `skip` for, so that planning the same folder again in the same session (a
+ * browser re-drop, a restarted CLI) counts each skipped file once. A counting aid, written in bulk: no foreign
+ * keys, whose per-row checks would double the cost of planning an already-uploaded folder.
+ */
+export const uploadSessionSkips = pgTable(
+  'upload_session_skips',
+  {
+    sessionId: uuid('session_id').notNull(),
+    fileId: bigint('file_id', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.fileId] })],
 );
 
 export const auditLog = pgTable(

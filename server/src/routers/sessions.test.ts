@@ -96,16 +96,16 @@ describe('sessions.list', () => {
     expect(await userApi.sessions.list.query({ projectId: history.p2, cycleId: history.p1c1 })).toEqual([]);
   });
 
-  it('pages with `before`, the start of the last session of the previous page', async () => {
+  it('pages with `before`, the cursor of the last session of the previous page', async () => {
     const first = await userApi.sessions.list.query({ limit: 2 });
     expect(ids(first)).toEqual([sid(4), sid(3)]);
-    const second = await userApi.sessions.list.query({ limit: 2, before: first.at(-1)?.startedAt });
+    const second = await userApi.sessions.list.query({ limit: 2, before: first.at(-1)?.cursor });
     expect(ids(second)).toEqual([sid(2), sid(1)]);
-    const third = await userApi.sessions.list.query({ limit: 2, before: second.at(-1)?.startedAt });
+    const third = await userApi.sessions.list.query({ limit: 2, before: second.at(-1)?.cursor });
     expect(ids(third)).toEqual([sid(0)]);
-    expect(await userApi.sessions.list.query({ limit: 2, before: third.at(-1)?.startedAt })).toEqual([]);
+    expect(await userApi.sessions.list.query({ limit: 2, before: third.at(-1)?.cursor })).toEqual([]);
     expect(
-      ids(await userApi.sessions.list.query({ projectId: history.p1, limit: 1, before: second[0]?.startedAt })),
+      ids(await userApi.sessions.list.query({ projectId: history.p1, limit: 1, before: second[0]?.cursor })),
     ).toEqual([sid(1)]);
   });
 
@@ -148,7 +148,7 @@ describe('sessions.list paging', () => {
       const rows = await api.sessions.list.query({ limit: 1, before });
       if (rows.length === 0) break;
       seen.push(...ids(rows));
-      before = rows.at(-1)?.startedAt;
+      before = rows.at(-1)?.cursor;
     }
     expect([...seen].sort()).toEqual([...made].sort());
   });

@@ -1,6 +1,6 @@
 import { schema } from '@data-uploader/drizzle';
 import { listSessionsInput, sessionFilesInput } from '@data-uploader/shared';
-import { and, asc, desc, eq, gt, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import { loadCycle, loadProject } from '../services/access.ts';
 import { loadUploadSession, uploadSessionColumns } from '../services/uploadSessions.ts';
 import { authedProcedure, router } from '../trpc.ts';
@@ -10,13 +10,17 @@ const { files, uploadSessions, users } = schema;
 const durationSeconds = (session: { startedAt: Date; finishedAt: Date | null; lastActivityAt: Date }) =>
   Math.round(((session.finishedAt ?? session.lastActivityAt).getTime() - session.startedAt.getTime()) / 1000);
 
+/** Where a session sits in the history, at the database's full (microsecond) precision, ties broken by id. */
+const cursor = sql<string>`to_char(${uploadSessions.startedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '|' || ${uploadSessions.id}`;
+
 /** Upload history: sessions of the company, newest first, with their counters. */
 export const sessionsRouter = router({
   list: authedProcedure.input(listSessionsInput).query(async ({ ctx, input }) => {
     if (input.projectId) await loadProject(ctx, input.projectId);
     if (input.cycleId) await loadCycle(ctx, input.cycleId);
+    const [beforeStart, beforeId] = input.before?.split('|') ?? [];
     const rows = await ctx.db
-      .select(uploadSessionColumns)
+      .select({ ...uploadSessionColumns, cursor })
       .from(uploadSessions)
       .innerJoin(users, eq(users.id, uploadSessions.userId))
       .where(
@@ -24,10 +28,12 @@ export const sessionsRouter = router({
           eq(uploadSessions.companyId, ctx.user.companyId),
           input.projectId ? eq(uploadSessions.projectId, input.projectId) : undefined,
           input.cycleId ? eq(uploadSessions.cycleId, input.cycleId) : undefined,
-          input.before ? lt(uploadSessions.startedAt, new Date(input.before)) : undefined,
+          beforeStart && beforeId
+            ? sql`(${uploadSessions.startedAt}, ${uploadSessions.id}) < (${beforeStart}::timestamptz, ${beforeId}::uuid)`
+            : undefined,
         ),
       )
-      .orderBy(desc(uploadSessions.startedAt))
+      .orderBy(desc(uploadSessions.startedAt), desc(uploadSessions.id))
       .limit(input.limit);
     return rows.map((row) => ({ ...row, durationSeconds: durationSeconds(row) }));
   }),

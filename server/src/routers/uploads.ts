@@ -14,7 +14,7 @@ import { confirmFiles, failFiles } from '../services/ledger.ts';
 import { planBatch } from '../services/planning.ts';
 import { abortSession, finishSession } from '../services/reconcile.ts';
 import { signMany, signOne } from '../services/signing.ts';
-import { loadUploadSession, loadWritableSession } from '../services/uploadSessions.ts';
+import { loadUploadSession, loadWritableSession, recordActivity } from '../services/uploadSessions.ts';
 import { authedProcedure, router } from '../trpc.ts';
 
 const { uploadSessions } = schema;
@@ -62,29 +62,37 @@ export const uploadsRouter = router({
         partSize: ctx.config.PART_SIZE_MIB * 1024 * 1024,
       },
     });
+    await recordActivity(ctx, input.sessionId);
     return { files };
   }),
 
   /** Backs Uppy 6's `signRequest`: `signRequest: (request) => trpc.uploads.sign.mutate({ sessionId, ...request })`. */
   sign: authedProcedure.input(signInput).mutation(async ({ ctx, input }) => {
     const writable = await loadWritableSession(ctx, input.sessionId);
-    return signOne(ctx.db, ctx.storage, writable, input, ctx.config.PRESIGN_EXPIRES_SECONDS);
+    const signed = await signOne(ctx.db, ctx.storage, writable, input, ctx.config.PRESIGN_EXPIRES_SECONDS);
+    await recordActivity(ctx, input.sessionId);
+    return signed;
   }),
 
   signBatch: authedProcedure.input(signBatchInput).mutation(async ({ ctx, input }) => {
     const writable = await loadWritableSession(ctx, input.sessionId);
     const urls = await signMany(ctx.db, ctx.storage, writable, input.requests, ctx.config.PRESIGN_EXPIRES_SECONDS);
+    await recordActivity(ctx, input.sessionId);
     return { urls, expiresIn: ctx.config.PRESIGN_EXPIRES_SECONDS };
   }),
 
   confirm: authedProcedure.input(confirmInput).mutation(async ({ ctx, input }) => {
     const writable = await loadWritableSession(ctx, input.sessionId);
-    return confirmFiles(ctx.db, writable, input.files);
+    const confirmed = await confirmFiles(ctx.db, writable, input.files);
+    await recordActivity(ctx, input.sessionId);
+    return confirmed;
   }),
 
   fail: authedProcedure.input(failInput).mutation(async ({ ctx, input }) => {
     const writable = await loadWritableSession(ctx, input.sessionId);
-    return failFiles(ctx.db, writable, input.files);
+    const failed = await failFiles(ctx.db, writable, input.files);
+    await recordActivity(ctx, input.sessionId);
+    return failed;
   }),
 
   /** Closes the session after checking every file against the bucket; answers the verified result. */

@@ -109,7 +109,7 @@ export class Presigner {
         path: url.pathname,
         query: request.query ?? {},
         // Presigned URLs sign the payload as UNSIGNED-PAYLOAD (the signer hoists this into the query, as the SDK does).
-        headers: { ...headers, host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+        headers: { ...headers, host: url.host, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
       },
       { expiresIn: request.expiresIn },
     );

@@ -18,7 +18,12 @@ async function sessionRowsByKey({ session, place }: WritableSession, db: Db, key
     sql`${ledgerByPaths(session.cycleId, paths, sql`f.id, v.ordinal, f.status`)}
         where f.session_id = ${session.id} and f.s3_key = (${sql.param(keys)}::text[])[v.ordinal]`,
   );
-  return rows.map((row) => ({ id: row.id, index: Number(row.ordinal) - 1, completed: row.status === 'completed' }));
+  return rows.map((row) => ({
+    id: row.id,
+    index: Number(row.ordinal) - 1,
+    status: row.status,
+    completed: row.status === 'completed',
+  }));
 }
 
 /**
@@ -45,13 +50,15 @@ export async function confirmFiles(
         error = null, completed_at = now()
       from unnest(${sql.param(open.map((row) => row.id))}::bigint[],
                   ${sql.param(open.map((row) => confirmations[row.index]?.etag ?? null))}::text[],
-                  ${sql.param(open.map((row) => confirmations[row.index]?.sha256?.toLowerCase() ?? null))}::text[])
-        as v(id, etag, sha256)
+                  ${sql.param(open.map((row) => confirmations[row.index]?.sha256?.toLowerCase() ?? null))}::text[],
+                  ${sql.param(open.map((row) => row.status))}::text[])
+        as v(id, etag, sha256, was)
       where ${idIn(open.map((row) => row.id))} and ${files}.id = v.id and ${files}.status <> 'completed'
-      returning ${files}.size
+      returning ${files}.size, v.was
     ), counted as (
       update ${uploadSessions} set files_done = files_done + (select count(*) from updated),
-        bytes_done = bytes_done + (select coalesce(sum(size), 0) from updated)
+        bytes_done = bytes_done + (select coalesce(sum(size), 0) from updated),
+        files_failed = files_failed - (select count(*) from updated where was = 'failed')
       where id = ${writable.session.id}
     )
     select count(*) as files from updated`,
@@ -78,11 +85,12 @@ export async function failFiles(db: Db, writable: WritableSession, failures: Arr
     with updated as (
       update ${files} set status = 'failed', error = v.error, attempts = ${files}.attempts + 1
       from unnest(${sql.param(open.map((row) => row.id))}::bigint[],
-                  ${sql.param(open.map((row) => failures[row.index]?.error ?? ''))}::text[]) as v(id, error)
+                  ${sql.param(open.map((row) => failures[row.index]?.error ?? ''))}::text[],
+                  ${sql.param(open.map((row) => row.status))}::text[]) as v(id, error, was)
       where ${idIn(open.map((row) => row.id))} and ${files}.id = v.id and ${files}.status <> 'completed'
-      returning ${files}.id
+      returning ${files}.id, v.was
     ), counted as (
-      update ${uploadSessions} set files_failed = files_failed + (select count(*) from updated)
+      update ${uploadSessions} set files_failed = files_failed + (select count(*) from updated where was <> 'failed')
       where id = ${writable.session.id}
     )
     select count(*) as files from updated`,

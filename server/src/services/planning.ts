@@ -3,6 +3,7 @@ import type { planEntry } from '@data-uploader/shared';
 import {
   cycleKeyPrefix,
   decideFile,
+  type FileDecision,
   type LedgerEntry,
   maxKeyBytes,
   normaliseRelativePath,
@@ -15,7 +16,7 @@ import type { z } from 'zod';
 import { idIn, ledgerByPaths } from './ledgerLookup.ts';
 import type { WritableSession } from './uploadSessions.ts';
 
-const { files, uploadSessions } = schema;
+const { files, uploadSessionSkips, uploadSessions } = schema;
 
 type PlanEntry = z.infer<typeof planEntry>;
 
@@ -114,6 +115,38 @@ async function ledgerRows(tx: Tx, cycleId: string, paths: string[], leaseMinutes
   return new Map(rows.map((row) => [row.relative_path, row]));
 }
 
+function answerFor(file: ValidFile, decision: FileDecision): PlannedFile {
+  const base = { relativePath: file.path, size: file.size };
+  switch (decision.decision) {
+    case 'skip':
+      return { ...base, decision: 'skip' };
+    case 'conflict':
+      return { ...base, decision: 'conflict', existingSize: decision.existingSize, reason: decision.reason };
+    case 'resume':
+      return {
+        ...base,
+        decision: 'resume',
+        key: decision.key,
+        uploadId: decision.uploadId,
+        partSize: decision.partSize,
+      };
+    case 'upload':
+      return { ...base, decision: 'upload', key: decision.key, method: decision.method, partSize: decision.partSize };
+  }
+}
+
+/** Counts each file a session skips once, however often the same folder is planned in it. */
+async function recordSkips(tx: Tx, sessionId: string, fileIds: string[]): Promise<number> {
+  if (fileIds.length === 0) return 0;
+  const added = await sqlRows<{ file_id: string }>(
+    tx,
+    sql`insert into ${uploadSessionSkips} (session_id, file_id)
+        select ${sessionId}, unnest(${sql.param(fileIds)}::bigint[])
+        on conflict do nothing returning file_id`,
+  );
+  return added.length;
+}
+
 /**
  * Plans one batch against the ledger and writes it: new files get rows, files taken over (re-uploads,
  * resumes, files of sessions that went away) are claimed by this session. Bulk statements only: a batch of
@@ -129,6 +162,9 @@ export async function planBatch(
   if (valid.length === 0) return answers;
 
   return db.transaction(async (tx) => {
+    // Planners of one cycle take turns (a batch is ~0.1 s): two batches that share paths in different orders
+    // would otherwise deadlock on the ledger's unique index. Other cycles plan in parallel.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${session.cycleId}::text))`);
     const ledger = await ledgerRows(
       tx,
       session.cycleId,
@@ -137,63 +173,36 @@ export async function planBatch(
     );
     const inserts: Array<ValidFile & { partSize: number | null }> = [];
     const claims: Claim[] = [];
-    let skipped = 0;
+    const skippedIds: string[] = [];
+    let retriedFailures = 0;
     let newFiles = 0;
     let newBytes = 0;
 
     for (const file of valid) {
       const row = ledger.get(file.path);
+      const ownedHere = row?.session_id === session.id;
       const existing: LedgerEntry | undefined = row && {
         size: Number(row.size),
         status: row.status,
         s3Key: row.s3_key,
         uploadId: row.upload_id,
         partSize: row.part_size,
-        heldByOtherSession: row.session_id !== session.id && row.owner_live,
+        heldByOtherSession: !ownedHere && row.owner_live,
       };
       const decision = decideFile(file, existing, options.overwrite, options.policy);
-      const base = { relativePath: file.path, size: file.size };
-      switch (decision.decision) {
-        case 'skip':
-          if (row?.session_id !== session.id) skipped++;
-          answers[file.index] = { ...base, decision: 'skip' };
-          break;
-        case 'conflict':
-          answers[file.index] = {
-            ...base,
-            decision: 'conflict',
-            existingSize: decision.existingSize,
-            reason: decision.reason,
-          };
-          break;
-        case 'resume':
-          answers[file.index] = {
-            ...base,
-            decision: 'resume',
-            key: decision.key,
-            uploadId: decision.uploadId,
-            partSize: decision.partSize,
-          };
-          break;
-        case 'upload':
-          answers[file.index] = {
-            ...base,
-            decision: 'upload',
-            key: decision.key,
-            method: decision.method,
-            partSize: decision.partSize,
-          };
-          break;
-      }
+      answers[file.index] = answerFor(file, decision);
+      if (decision.decision === 'skip' && row && !ownedHere) skippedIds.push(row.id);
       if (decision.decision === 'upload' || decision.decision === 'resume') {
-        if (row?.session_id !== session.id) {
+        if (!ownedHere) {
           newFiles++;
           newBytes += file.size;
+        } else if (row?.status === 'failed') {
+          retriedFailures++;
         }
         const uploadId = decision.decision === 'resume' ? decision.uploadId : null;
-        const key = decision.key;
-        if (row) claims.push({ ...file, key, id: row.id, version: row.version, partSize: decision.partSize, uploadId });
-        else inserts.push({ ...file, partSize: decision.partSize });
+        const planned = { ...file, key: decision.key, partSize: decision.partSize };
+        if (row) claims.push({ ...planned, id: row.id, version: row.version, uploadId });
+        else inserts.push(planned);
       }
     }
 
@@ -214,12 +223,14 @@ export async function planBatch(
         newBytes -= file.size;
       }
     }
+    const skipped = await recordSkips(tx, session.id, skippedIds);
     await tx
       .update(uploadSessions)
       .set({
         filesTotal: sql`${uploadSessions.filesTotal} + ${newFiles}`,
         bytesTotal: sql`${uploadSessions.bytesTotal} + ${newBytes}`,
         filesSkipped: sql`${uploadSessions.filesSkipped} + ${skipped}`,
+        filesFailed: sql`${uploadSessions.filesFailed} - ${retriedFailures}`,
       })
       .where(eq(uploadSessions.id, session.id));
     return answers;

@@ -42,15 +42,22 @@ export async function finishSession(db: Db, storage: Storage, { session, place }
   await db.execute(sql`
     update ${files} set status = 'failed', error = 'not in the bucket with the expected size when the session finished'
     where ${files}.cycle_id = ${session.cycleId} and ${files}.session_id = ${session.id} and ${unseen}`);
-  await db.execute(sql`
+  const lost = await sqlRows<{ session_id: string }>(
+    db,
+    sql`
     update ${files} set status = 'failed', error = 'missing from the bucket, or changed size, at a later reconcile'
     where ${files}.cycle_id = ${session.cycleId} and ${files}.status = 'completed'
-      and ${files}.completed_at < ${stamp}::timestamptz and ${unseen}`);
+      and ${files}.completed_at < ${stamp}::timestamptz and ${unseen}
+    returning ${files}.session_id`,
+  );
+  // Earlier sessions that lost files now say so too: their counters and result follow the ledger.
+  for (const earlier of new Set(lost.map((row) => row.session_id))) {
+    if (earlier !== session.id) await recountClosedSession(db, earlier);
+  }
   return settleCounters(db, session.id, 'finish');
 }
 
-/** Recounts a closing session from its ledger rows, so its counters are exactly what the ledger says. */
-async function settleCounters(db: Db, sessionId: string, how: 'finish' | 'abort') {
+async function ledgerTotals(db: Db, sessionId: string) {
   const [totals] = await sqlRows<{ done: string; bytes: string; failed: string }>(
     db,
     sql`
@@ -59,17 +66,33 @@ async function settleCounters(db: Db, sessionId: string, how: 'finish' | 'abort'
              count(*) filter (where status = 'failed') as failed
       from ${files} where session_id = ${sessionId}`,
   );
-  const filesFailed = Number(totals?.failed ?? 0);
-  const status = how === 'abort' ? 'aborted' : filesFailed > 0 ? 'completed_with_errors' : 'completed';
+  return {
+    filesDone: Number(totals?.done ?? 0),
+    bytesDone: Number(totals?.bytes ?? 0),
+    filesFailed: Number(totals?.failed ?? 0),
+  };
+}
+
+/** A finished session whose files went missing later: counters recounted, `completed` becomes `…_with_errors`. */
+async function recountClosedSession(db: Db, sessionId: string) {
+  const totals = await ledgerTotals(db, sessionId);
   await db
     .update(uploadSessions)
     .set({
-      status,
-      filesDone: Number(totals?.done ?? 0),
-      bytesDone: Number(totals?.bytes ?? 0),
-      filesFailed,
-      finishedAt: sql`now()`,
+      ...totals,
+      status: sql`case when ${uploadSessions.status} = 'completed' and ${totals.filesFailed} > 0
+                   then 'completed_with_errors'::upload_session_status else ${uploadSessions.status} end`,
     })
+    .where(eq(uploadSessions.id, sessionId));
+}
+
+/** Recounts a closing session from its ledger rows, so its counters are exactly what the ledger says. */
+async function settleCounters(db: Db, sessionId: string, how: 'finish' | 'abort') {
+  const totals = await ledgerTotals(db, sessionId);
+  const status = how === 'abort' ? 'aborted' : totals.filesFailed > 0 ? 'completed_with_errors' : 'completed';
+  await db
+    .update(uploadSessions)
+    .set({ status, ...totals, finishedAt: sql`now()` })
     .where(eq(uploadSessions.id, sessionId));
   return status;
 }

@@ -122,13 +122,13 @@ function s3RequestFor(row: PlannedRow, request: SignRequest): Omit<PresignReques
 }
 
 /**
- * Marks signed files as uploading and renews their lease; records a file's uploadId the first time one of its
+ * Marks signed files as uploading (a failed one stays failed until it is confirmed) and renews their lease; records a file's uploadId the first time one of its
  * parts is signed, since the browser creates the multipart upload itself.
  */
 async function touchSigned(db: Db, rows: Array<{ id: number; uploadId: string | null }>) {
   await db.execute(sql`
     update ${files} set claimed_at = now(), upload_id = coalesce(${files}.upload_id, v.upload_id),
-      status = case when ${files}.status in ('pending', 'failed') then 'uploading'::file_status else ${files}.status end
+      status = case when ${files}.status = 'pending' then 'uploading'::file_status else ${files}.status end
     from unnest(${sql.param(rows.map((r) => r.id))}::bigint[], ${sql.param(rows.map((r) => r.uploadId))}::text[]) as v(id, upload_id)
     where ${idIn(rows.map((r) => r.id))} and ${files}.id = v.id`);
 }

@@ -41,7 +41,7 @@ export type UploadSession = Awaited<ReturnType<typeof loadUploadSession>>;
 
 /**
  * The session, its cycle and project, for a call that writes to it: only the person who started it may, and
- * only while it is active. Also records activity, which is what tells a live session from a stalled one.
+ * only while it is active.
  */
 export async function loadWritableSession(ctx: AuthedContext, id: string) {
   const session = await loadUploadSession(ctx, id);
@@ -67,8 +67,12 @@ export async function loadWritableSession(ctx: AuthedContext, id: string) {
     .innerJoin(projects, eq(projects.id, cycles.projectId))
     .where(eq(cycles.id, session.cycleId));
   if (!place) throw new TRPCError({ code: 'NOT_FOUND', message: 'Cycle not found' });
-  await ctx.db.update(uploadSessions).set({ lastActivityAt: sql`now()` }).where(eq(uploadSessions.id, session.id));
   return { session, place };
+}
+
+/** Records that a call on the session succeeded: what tells a live session from a stalled one. */
+export async function recordActivity(ctx: AuthedContext, sessionId: string) {
+  await ctx.db.update(uploadSessions).set({ lastActivityAt: sql`now()` }).where(eq(uploadSessions.id, sessionId));
 }
 
 export type WritableSession = Awaited<ReturnType<typeof loadWritableSession>>;

@@ -106,8 +106,11 @@ export const listSessionsInput = z.object({
   projectId: id.optional(),
   cycleId: id.optional(),
   limit: z.number().int().min(1).max(200).default(50),
-  /** `startedAt` of the last session of the previous page (ISO), for the next page. */
-  before: z.iso.datetime({ offset: true }).optional(),
+  /** The `cursor` of the last session of the previous page, for the next page. */
+  before: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\|[0-9a-f-]{36}$/, 'must be a cursor from sessions.list')
+    .optional(),
 });
 
 export const sessionFilesInput = z.object({
