@@ -386,6 +386,41 @@ describe('finish reconciles the ledger with the bucket', () => {
   });
 });
 
+describe('a multipart upload S3 no longer holds', () => {
+  it('is resumed while S3 has it, and started afresh once a failure shows S3 dropped it', async () => {
+    const { project, cycle } = await projectWithCycle(server, acme, 'acme-vanished');
+    const session = await beginSession(userApi, project, cycle);
+    const size = 10 * MiB; // two parts of 6 MiB and 4 MiB
+    const [key] = (await planSizes(userApi, session.id, { 'V/big.wav': size })).map(keyOf) as [string];
+    const create = await userApi.uploads.sign.mutate({ sessionId: session.id, method: 'POST', key });
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec((await sendTo(create, 'POST')).body)?.[1] as string;
+    const part = await userApi.uploads.sign.mutate({
+      sessionId: session.id,
+      method: 'PUT',
+      key,
+      uploadId,
+      partNumber: 1,
+    });
+    expect((await sendTo(part, 'PUT', randomBytes(6 * MiB))).status).toBe(200);
+    expect(await planSizes(userApi, session.id, { 'V/big.wav': size })).toMatchObject([
+      { decision: 'resume', uploadId },
+    ]);
+
+    // A failure while S3 still holds the upload keeps it resumable.
+    await userApi.uploads.fail.mutate({ sessionId: session.id, files: [{ key, error: 'network lost' }] });
+    expect(await planSizes(userApi, session.id, { 'V/big.wav': size })).toMatchObject([
+      { decision: 'resume', uploadId },
+    ]);
+
+    // Gone behind the app's back (a lifecycle rule): the client's ListParts fails and it reports the file.
+    await server.storage.abortMultipartUpload(project, key, uploadId);
+    await userApi.uploads.fail.mutate({ sessionId: session.id, files: [{ key, error: '404 NoSuchUpload' }] });
+    expect(await planSizes(userApi, session.id, { 'V/big.wav': size })).toMatchObject([
+      { decision: 'upload', method: 'multipart', key },
+    ]);
+  });
+});
+
 describe('session counters', () => {
   it('count a file once in filesFailed however often it fails, and no longer once it arrives, while the session runs', async () => {
     const { project, cycle } = await projectWithCycle(server, acme, 'acme-counters-fail');

@@ -90,7 +90,7 @@ export const uploadsRouter = router({
 
   fail: authedProcedure.input(failInput).mutation(async ({ ctx, input }) => {
     const writable = await loadWritableSession(ctx, input.sessionId);
-    const failed = await failFiles(ctx.db, writable, input.files);
+    const failed = await failFiles(ctx.db, ctx.storage, writable, input.files);
     await recordActivity(ctx, input.sessionId);
     return failed;
   }),

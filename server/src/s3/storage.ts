@@ -6,6 +6,7 @@ import {
   HeadBucketCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutBucketCorsCommand,
   S3Client,
   S3ServiceException,
@@ -159,6 +160,20 @@ export class Storage {
       );
     } catch (error) {
       if (!(error instanceof S3ServiceException && error.name === 'NoSuchUpload')) throw error;
+    }
+  }
+
+  /** Whether S3 still holds a multipart upload (it may have been aborted by a lifecycle rule or a clean-up). */
+  async multipartUploadExists(project: ProjectBucket, key: string, uploadId: string): Promise<boolean> {
+    const target = this.targetFor(project);
+    try {
+      await this.client(target).send(
+        new ListPartsCommand({ Bucket: target.bucket, Key: key, UploadId: uploadId, MaxParts: 1 }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof S3ServiceException && error.name === 'NoSuchUpload') return false;
+      throw error;
     }
   }
 

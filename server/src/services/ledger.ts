@@ -1,6 +1,8 @@
 import { type Db, schema, sqlRows } from '@data-uploader/drizzle';
 import { relativePathOfKey } from '@data-uploader/shared';
 import { sql } from 'drizzle-orm';
+import pLimit from 'p-limit';
+import type { Storage } from '../s3/storage.ts';
 import { idIn, ledgerByPaths } from './ledgerLookup.ts';
 import type { WritableSession } from './uploadSessions.ts';
 
@@ -71,8 +73,17 @@ export async function confirmFiles(
   };
 }
 
-/** Records files that failed on the client, with the reason the person will see. */
-export async function failFiles(db: Db, writable: WritableSession, failures: Array<{ key: string; error: string }>) {
+/**
+ * Records files that failed on the client, with the reason the person will see. A failed multipart file whose
+ * upload S3 no longer holds (aborted by a lifecycle rule, say) forgets its uploadId, so the next plan starts it
+ * afresh instead of answering `resume` with an upload that cannot be resumed.
+ */
+export async function failFiles(
+  db: Db,
+  storage: Storage,
+  writable: WritableSession,
+  failures: Array<{ key: string; error: string }>,
+) {
   const rows = await sessionRowsByKey(
     writable,
     db,
@@ -95,9 +106,32 @@ export async function failFiles(db: Db, writable: WritableSession, failures: Arr
     )
     select count(*) as files from updated`,
   );
+  await forgetVanishedUploads(
+    db,
+    storage,
+    writable,
+    open.map((row) => row.id),
+  );
   const known = new Set(rows.map((row) => row.index));
   return {
     failed: Number(counted?.files ?? 0),
     unknown: failures.filter((_, index) => !known.has(index)).map((f) => f.key),
   };
+}
+
+async function forgetVanishedUploads(db: Db, storage: Storage, { place }: WritableSession, ids: string[]) {
+  if (ids.length === 0) return;
+  const multipart = await sqlRows<{ id: string; s3_key: string; upload_id: string }>(
+    db,
+    sql`select id, s3_key, upload_id from ${files} where ${idIn(ids)} and upload_id is not null`,
+  );
+  const limit = pLimit(8);
+  const vanished = (
+    await Promise.all(
+      multipart.map((row) =>
+        limit(async () => ((await storage.multipartUploadExists(place, row.s3_key, row.upload_id)) ? null : row.id)),
+      ),
+    )
+  ).filter((id) => id !== null);
+  if (vanished.length > 0) await db.execute(sql`update ${files} set upload_id = null where ${idIn(vanished)}`);
 }
