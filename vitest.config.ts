@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -7,12 +7,18 @@ export default defineConfig({
         test: { name: 'shared', include: ['shared/src/**/*.test.ts'], environment: 'node' },
       },
       {
-        test: { name: 'scripts', include: ['scripts/src/**/*.test.ts'], environment: 'node' },
+        test: {
+          name: 'scripts',
+          include: ['scripts/src/**/*.test.ts'],
+          // The CLI's tests start the real server, so they run in the server project with its database setup.
+          exclude: [...configDefaults.exclude, 'scripts/src/cli/**/*.test.ts'],
+          environment: 'node',
+        },
       },
       {
         test: {
           name: 'server',
-          include: ['server/src/**/*.test.ts', 'server/test/**/*.test.ts'],
+          include: ['server/src/**/*.test.ts', 'server/test/**/*.test.ts', 'scripts/src/cli/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['server/test/globalSetup.ts'],
           env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

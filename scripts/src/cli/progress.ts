@@ -49,7 +49,7 @@ export class Progress {
       case 'planned':
         this.#filesTotal = event.upload + event.resume;
         if (this.#mode === 'json') printJson({ ...event });
-        else process.stderr.write(plannedLine(event));
+        else process.stdout.write(plannedLine(event));
         this.#start();
         return;
       case 'part-done':

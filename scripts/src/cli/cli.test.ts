@@ -1,0 +1,326 @@
+// The harness reads what the server project's globalSetup provides; its typing of `inject` lives there.
+/// <reference path="../../../server/test/globalSetup.ts" />
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { schema } from '@data-uploader/drizzle';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type SeededCompany,
+  seedCompany,
+  startTestServer,
+  type TestServer,
+  testPassword,
+} from '../../../server/test/harness.ts';
+import {
+  bucketListing,
+  projectWithCycle,
+  sessionRow,
+  tokenOf,
+  writeFolder,
+} from '../../../server/test/uploadFixtures.ts';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const mainScript = path.join(repoRoot, 'scripts/src/cli/main.ts');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let server: TestServer;
+let company: SeededCompany;
+let home: string;
+let place: Awaited<ReturnType<typeof projectWithCycle>>;
+let userToken: string;
+const folders: string[] = [];
+
+/** The CLI as a person runs it: its own process, a temporary HOME, nothing in the environment but what is passed. */
+function start(args: string[], options: { env?: Record<string, string>; input?: string } = {}): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainScript, ...args], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      ...options.env,
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin?.end(options.input ?? '');
+  return child;
+}
+
+function finished(child: ChildProcess): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Runs the CLI with the user's token and the test server in the environment, as an unattended job would. */
+function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
+  return finished(
+    start(args, {
+      input: options.input,
+      env: { DATA_UPLOADER_SERVER: server.url, DATA_UPLOADER_TOKEN: userToken, ...options.env },
+    }),
+  );
+}
+
+const jsonLines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown> & { type: string });
+
+async function folder(spec: Array<{ relativePath: string; size: number }>) {
+  const written = await writeFolder(spec);
+  folders.push(written.root);
+  return written.root;
+}
+
+const cyclePrefix = () => `${place.cycle.s3Prefix}/`;
+const listing = () => bucketListing(server, place.project, cyclePrefix());
+const activeSessions = async () =>
+  (await server.db.select().from(schema.uploadSessions)).filter((row) => row.status === 'active');
+const target = () => ['--project', place.project.name, '--cycle', place.cycle.name];
+
+beforeAll(async () => {
+  server = await startTestServer();
+  company = await seedCompany(server.db, 'cli');
+  place = await projectWithCycle(server, company, 'cli-bucket');
+  userToken = await tokenOf(server, company.users.user.id);
+  home = await mkdtemp(path.join(tmpdir(), 'du-cli-home-'));
+});
+
+afterAll(async () => {
+  await server?.close();
+  await Promise.all([home, ...folders].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe('data-uploader', () => {
+  it('logs in (password on stdin), stores the token with mode 0600, answers whoami, and logout revokes it', async () => {
+    const login = await finished(
+      start(['login', '--server', server.url, '--username', company.users.user.username], {
+        input: `${testPassword}\n`,
+      }),
+    );
+    expect(login.stderr).toBe('');
+    expect(login.code).toBe(0);
+    const file = path.join(home, '.config', 'data-uploader', 'config.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const stored = JSON.parse(await readFile(file, 'utf8'));
+    expect(stored).toMatchObject({ server: server.url });
+    expect(stored.token).toMatch(/^du_/);
+
+    const me = await finished(start(['whoami', '--json']));
+    expect(me.code).toBe(0);
+    expect(JSON.parse(me.stdout)).toMatchObject({ username: company.users.user.username, server: server.url });
+
+    const logout = await finished(start(['logout']));
+    expect(logout.code).toBe(0);
+    await expect(stat(file)).rejects.toThrow();
+    // The token itself is revoked on the server, not just forgotten here.
+    const revoked = await finished(start(['whoami', '--server', server.url, '--token', stored.token]));
+    expect(revoked.code).toBe(3);
+    expect(revoked.stderr).toMatch(/refused the credentials/);
+  });
+
+  it('refuses a wrong password and a wrong token with exit 3', async () => {
+    const login = await finished(
+      start(['login', '--server', server.url, '--username', company.users.user.username], { input: 'nope\n' }),
+    );
+    expect(login.code).toBe(3);
+    const wrong = await cli(['projects'], { env: { DATA_UPLOADER_TOKEN: 'du_notavalidtoken' } });
+    expect(wrong.code).toBe(3);
+    const none = await finished(start(['projects']));
+    expect(none.code).toBe(3);
+    expect(none.stderr).toMatch(/Not signed in/);
+  });
+
+  it('uploads two sensor folders, skips junk and counts it, then a second run skips everything', async () => {
+    const root = await folder([
+      { relativePath: 'S4A01/20250909_092000.WAV', size: 3000 },
+      { relativePath: 'S4A01/20250909_093000.WAV', size: 3100 },
+      { relativePath: 'S4A02/20250910-101500.wav', size: 3200 },
+      { relativePath: '.DS_Store', size: 10 },
+      { relativePath: 'S4A01/Thumbs.db', size: 10 },
+      { relativePath: 'S4A02/._20250910-101500.wav', size: 10 },
+      { relativePath: '.hidden/20250101_000000.WAV', size: 10 },
+    ]);
+    const first = await cli(['upload', root, ...target(), '--label', 'first']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/Found 3 files .*; 4 hidden\/system skipped/);
+    expect(first.stdout).toMatch(/Verified: 3 files/);
+    expect([...(await listing()).entries()].sort()).toEqual([
+      [`${cyclePrefix()}S4A01/20250909_092000.WAV`, 3000],
+      [`${cyclePrefix()}S4A01/20250909_093000.WAV`, 3100],
+      [`${cyclePrefix()}S4A02/20250910-101500.wav`, 3200],
+    ]);
+
+    const again = await cli(['upload', root, ...target(), '--json']);
+    expect(again.code).toBe(0);
+    const events = jsonLines(again.stdout);
+    const finishedEvent = events.find((event) => event.type === 'finished');
+    expect(events.find((event) => event.type === 'planned')).toMatchObject({ upload: 0, resume: 0, skip: 3 });
+    expect(finishedEvent).toMatchObject({ ok: true, bytesSent: 0 });
+    expect(events.find((event) => event.type === 'discovered')).toMatchObject({ files: 3, skippedHidden: 4 });
+  });
+
+  it('dry run prints decisions and per-sensor recording spans, and moves nothing', async () => {
+    const root = await folder([
+      { relativePath: 'S4A01/20250909_092000.WAV', size: 3000 },
+      { relativePath: 'DRY1/20240301_235959.WAV', size: 100 },
+      { relativePath: 'DRY1/20240229_000000.WAV', size: 100 },
+      { relativePath: 'DRY1/notes.txt', size: 5 },
+      { relativePath: 'DRY2/REC-20240305-061500.flac', size: 7 },
+    ]);
+    const before = await listing();
+    const run = await cli(['upload', root, ...target(), '--dry-run']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/upload\s+4\s+212 B/);
+    expect(run.stdout).toMatch(/skip\s+1\s+2\.9 KiB/);
+    expect(run.stdout).toMatch(/DRY1\s+3\s+205 B\s+2024-02-29T00:00:00\s+2024-03-01T23:59:59/);
+    expect(run.stdout).toMatch(/DRY2\s+1\s+7 B\s+2024-03-05T06:15:00\s+2024-03-05T06:15:00/);
+    expect(await listing()).toEqual(before);
+    // Nothing stays open: the planning session was aborted.
+    expect(await activeSessions()).toEqual([]);
+
+    const json = await cli(['upload', root, ...target(), '--dry-run', '--json', '--include', 'DRY1/**']);
+    expect(json.code).toBe(0);
+    const [discovered, plan] = jsonLines(json.stdout);
+    expect(discovered).toMatchObject({ type: 'discovered', files: 3, skippedByPattern: 2 });
+    expect(plan).toMatchObject({ type: 'dry-run', totals: { upload: { files: 3, bytes: 205 } } });
+    const excluded = await cli(['upload', root, ...target(), '--dry-run', '--json', '--exclude', '**/*.txt']);
+    expect(jsonLines(excluded.stdout)[0]).toMatchObject({ files: 4, skippedByPattern: 1 });
+  });
+
+  it('lists a hostile name as invalid and uploads the rest', async () => {
+    const hostile = 'EVIL/song\u202Evaw.exe';
+    const root = await folder([
+      { relativePath: 'EVIL/20250101_000000.WAV', size: 50 },
+      { relativePath: hostile, size: 50 },
+      { relativePath: 'EVIL/trailing space .WAV', size: 50 },
+    ]);
+    const run = await cli(['upload', root, ...target()]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/1 files have names or sizes the server refuses/);
+    expect(run.stdout).toContain('EVIL/song\\u202evaw.exe: contains an invisible text-direction character (U+202E)');
+    const keys = [...(await listing()).keys()];
+    expect(keys).toContain(`${cyclePrefix()}EVIL/20250101_000000.WAV`);
+    expect(keys).toContain(`${cyclePrefix()}EVIL/trailing space .WAV`);
+    expect(keys.some((key) => key.includes('\u202E'))).toBe(false);
+  });
+
+  it('resumes the same session after SIGINT without re-sending verified files', async () => {
+    const count = 300;
+    const size = 4096;
+    const root = await folder(
+      Array.from({ length: count }, (_, i) => ({ relativePath: `KILL/${String(i).padStart(4, '0')}.WAV`, size })),
+    );
+    const prefix = `${cyclePrefix()}KILL/`;
+    const child = start(['upload', root, ...target(), '--concurrency', '1', '--json'], {
+      env: { DATA_UPLOADER_SERVER: server.url, DATA_UPLOADER_TOKEN: userToken },
+    });
+    const done = finished(child);
+    // Interrupt once some objects are in the bucket, well before all are.
+    for (let i = 0; i < 400; i++) {
+      const present = (await bucketListing(server, place.project, prefix)).size;
+      if (present >= 20) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    child.kill('SIGINT');
+    const interrupted = await done;
+    expect(interrupted.code).toBe(130);
+    expect(interrupted.stderr).toMatch(/Run the same command again to resume/);
+    const sent = (await bucketListing(server, place.project, prefix)).size;
+    expect(sent).toBeLessThan(count);
+    const [planned] = jsonLines(interrupted.stdout).filter((event) => event.type === 'planned');
+    expect(planned).toMatchObject({ upload: count });
+
+    // The interrupted session is still active, and its finished files were confirmed on the way out.
+    const active = await activeSessions();
+    expect(active).toHaveLength(1);
+    const sessionId = active[0]?.id as string;
+    const confirmed = (await sessionRow(server, sessionId)).filesDone;
+    expect(confirmed).toBeGreaterThan(0);
+
+    const resumed = await cli(['upload', root, ...target(), '--json']);
+    expect(resumed.code).toBe(0);
+    const events = jsonLines(resumed.stdout);
+    expect(events.find((event) => event.type === 'planned')).toMatchObject({
+      skip: confirmed,
+      upload: count - confirmed,
+    });
+    const end = events.find((event) => event.type === 'finished') as Record<string, unknown>;
+    expect(end.sessionId).toBe(sessionId);
+    expect(end.bytesSent).toBe((count - confirmed) * size);
+    const row = await sessionRow(server, sessionId);
+    expect(row).toMatchObject({ status: 'completed', filesDone: count, filesFailed: 0 });
+    expect((await bucketListing(server, place.project, prefix)).size).toBe(count);
+  });
+
+  it('names the choices for an unknown project and refuses bad usage with exit 2', async () => {
+    const root = await folder([{ relativePath: 'X/a.WAV', size: 1 }]);
+    const unknown = await cli(['upload', root, '--project', 'Nope', '--cycle', 'C1']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Project "Nope" not found. Choices:');
+    expect(unknown.stderr).toContain(place.project.name);
+    const noCycle = await cli(['upload', root, '--project', place.project.name, '--cycle', 'C9']);
+    expect(noCycle.code).toBe(2);
+    expect(noCycle.stderr).toContain(`${place.cycle.name} [open]`);
+    expect((await cli(['upload', path.join(root, 'missing'), ...target()])).code).toBe(2);
+    expect((await cli(['upload', root, ...target(), '--concurrency', '0'])).code).toBe(2);
+    expect((await cli(['upload', root, ...target(), '--frobnicate'])).code).toBe(2);
+  });
+
+  it('runs a job file of the earlier Python tool and refuses one with an unknown field', async () => {
+    const root = await folder([{ relativePath: 'JOB1/20250505_050505.WAV', size: 64 }]);
+    const job = {
+      local_directory: root,
+      bucket_name: place.project.bucket,
+      s3_prefix: `${place.cycle.s3Prefix}/`,
+      max_workers: 4,
+      aws_region: place.project.region,
+      times_to_retry: 2,
+      aws_profile: 'field',
+      use_find: true,
+    };
+    const jobFile = path.join(root, '..', `${path.basename(root)}-job.json`);
+    folders.push(jobFile);
+    await writeFile(jobFile, JSON.stringify(job));
+    const run = await cli(['upload', '--config', jobFile]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/"aws_profile" .* no longer applies/);
+    expect(run.stderr).toMatch(/"use_find" .* no longer applies/);
+    expect((await listing()).has(`${cyclePrefix()}JOB1/20250505_050505.WAV`)).toBe(true);
+
+    await writeFile(jobFile, JSON.stringify({ ...job, delete_after_upload: true }));
+    const refused = await cli(['upload', '--config', jobFile]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('delete_after_upload');
+  });
+
+  it('lists projects, cycles and sessions', async () => {
+    const projects = await cli(['projects', '--json']);
+    expect(JSON.parse(projects.stdout).projects.map((p: { name: string }) => p.name)).toEqual([place.project.name]);
+    const cycles = await cli(['cycles', '--project', place.project.name]);
+    expect(cycles.stdout).toContain(place.cycle.s3Prefix);
+    const sessions = await cli(['sessions', '--json', '--limit', '3']);
+    const list = JSON.parse(sessions.stdout).sessions as Array<{ source: string }>;
+    expect(list).toHaveLength(3);
+    expect(list.every((s) => s.source === 'cli')).toBe(true);
+    const table = await cli(['sessions']);
+    expect(table.stdout.split('\n')[0]).toMatch(/^STARTED\s+SOURCE/);
+  });
+});
