@@ -2,6 +2,7 @@
 /// <reference path="../../../server/test/globalSetup.ts" />
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +91,15 @@ async function folder(spec: Array<{ relativePath: string; size: number }>) {
 
 const cyclePrefix = () => `${place.cycle.s3Prefix}/`;
 const listing = () => bucketListing(server, place.project, cyclePrefix());
+/** A URL nobody listens on: a port just freed. */
+async function closedPortUrl() {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
 const activeSessions = async () =>
   (await server.db.select().from(schema.uploadSessions)).filter((row) => row.status === 'active');
 const target = () => ['--project', place.project.name, '--cycle', place.cycle.name];
@@ -203,6 +213,11 @@ describe('data-uploader', () => {
     expect(plan).toMatchObject({ type: 'dry-run', totals: { upload: { files: 3, bytes: 205 } } });
     const excluded = await cli(['upload', root, ...target(), '--dry-run', '--json', '--exclude', '**/*.txt']);
     expect(jsonLines(excluded.stdout)[0]).toMatchObject({ files: 4, skippedByPattern: 1 });
+
+    // The rows the dry run planned do not get in the way of the real upload.
+    const real = await cli(['upload', root, ...target(), '--json', '--new-session']);
+    expect(real.code).toBe(0);
+    expect(jsonLines(real.stdout).find((event) => event.type === 'planned')).toMatchObject({ upload: 4, skip: 1 });
   });
 
   it('lists a hostile name as invalid and uploads the rest', async () => {
@@ -270,6 +285,47 @@ describe('data-uploader', () => {
     expect((await bucketListing(server, place.project, prefix)).size).toBe(count);
   });
 
+  it('resumes after SIGKILL: files confirmed before the kill are skipped, the rest completes', async () => {
+    const count = 450;
+    const size = 1024;
+    const root = await folder(
+      Array.from({ length: count }, (_, i) => ({ relativePath: `NINE/${String(i).padStart(4, '0')}.WAV`, size })),
+    );
+    const child = start(['upload', root, ...target(), '--concurrency', '2', '--json'], {
+      env: { DATA_UPLOADER_SERVER: server.url, DATA_UPLOADER_TOKEN: userToken },
+    });
+    const done = finished(child);
+    // The driver confirms every 200 files; kill once the ledger holds a first batch, before all are sent.
+    let confirmed = 0;
+    let sessionId = '';
+    for (let i = 0; i < 600 && confirmed === 0; i++) {
+      const [active] = await activeSessions();
+      if (active) ({ id: sessionId, filesDone: confirmed } = active);
+      if (confirmed === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGKILL');
+    expect((await done).code).toBeNull();
+    confirmed = (await sessionRow(server, sessionId)).filesDone;
+    expect(confirmed).toBeGreaterThanOrEqual(200);
+    expect(confirmed).toBeLessThan(count);
+
+    const resumed = await cli(['upload', root, ...target(), '--json']);
+    expect(resumed.code).toBe(0);
+    const events = jsonLines(resumed.stdout);
+    expect(events.find((event) => event.type === 'planned')).toMatchObject({
+      skip: confirmed,
+      upload: count - confirmed,
+    });
+    const end = events.find((event) => event.type === 'finished') as Record<string, unknown>;
+    expect(end.sessionId).toBe(sessionId);
+    expect(end.bytesSent).toBe((count - confirmed) * size);
+    expect(await sessionRow(server, sessionId)).toMatchObject({
+      status: 'completed',
+      filesDone: count,
+      filesFailed: 0,
+    });
+  });
+
   it('names the choices for an unknown project and refuses bad usage with exit 2', async () => {
     const root = await folder([{ relativePath: 'X/a.WAV', size: 1 }]);
     const unknown = await cli(['upload', root, '--project', 'Nope', '--cycle', 'C1']);
@@ -282,6 +338,9 @@ describe('data-uploader', () => {
     expect((await cli(['upload', path.join(root, 'missing'), ...target()])).code).toBe(2);
     expect((await cli(['upload', root, ...target(), '--concurrency', '0'])).code).toBe(2);
     expect((await cli(['upload', root, ...target(), '--frobnicate'])).code).toBe(2);
+    const down = await cli(['projects'], { env: { DATA_UPLOADER_SERVER: await closedPortUrl() } });
+    expect(down.code).toBe(2);
+    expect(down.stderr).toMatch(/Cannot reach the server at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
   });
 
   it('runs a job file of the earlier Python tool and refuses one with an unknown field', async () => {
