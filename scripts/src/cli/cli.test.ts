@@ -1,6 +1,7 @@
 // The harness reads what the server project's globalSetup provides; its typing of `inject` lives there.
 /// <reference path="../../../server/test/globalSetup.ts" />
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,9 @@ import {
 } from '../../../server/test/harness.ts';
 import {
   bucketListing,
+  bucketState,
+  MiB,
+  objectSha256,
   projectWithCycle,
   sessionRow,
   tokenOf,
@@ -105,7 +109,8 @@ const activeSessions = async () =>
 const target = () => ['--project', place.project.name, '--cycle', place.cycle.name];
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // Multipart from 5 MiB, so one test can interrupt a multi-part file without writing hundreds of MiB.
+  server = await startTestServer({ MULTIPART_THRESHOLD_MIB: '5', PART_SIZE_MIB: '5' });
   company = await seedCompany(server.db, 'cli');
   place = await projectWithCycle(server, company, 'cli-bucket');
   userToken = await tokenOf(server, company.users.user.id);
@@ -324,6 +329,41 @@ describe('data-uploader', () => {
       filesDone: count,
       filesFailed: 0,
     });
+  });
+
+  it('continues an interrupted multipart file from the parts S3 already holds', async () => {
+    const size = 16 * MiB; // parts of 5, 5, 5 and 1 MiB
+    const root = await folder([{ relativePath: 'BIG/20250601_000000.WAV', size }]);
+    const prefix = `${cyclePrefix()}BIG/`;
+    const child = start(['upload', root, ...target(), '--concurrency', '1', '--json'], {
+      env: { DATA_UPLOADER_SERVER: server.url, DATA_UPLOADER_TOKEN: userToken },
+    });
+    const done = finished(child);
+    let partsBefore = 0;
+    for (let i = 0; i < 500 && partsBefore === 0; i++) {
+      partsBefore = (await bucketState(server, place.project, prefix)).uploads[0]?.parts.length ?? 0;
+      if (partsBefore === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    child.kill('SIGINT');
+    expect((await done).code).toBe(130);
+    const state = await bucketState(server, place.project, prefix);
+    expect(state.objects).toEqual([]);
+    const held = state.uploads[0]?.parts.length ?? 0;
+    expect(held).toBeGreaterThanOrEqual(1);
+    expect(held).toBeLessThan(4);
+
+    const resumed = await cli(['upload', root, ...target(), '--json']);
+    expect(resumed.code).toBe(0);
+    const events = jsonLines(resumed.stdout);
+    expect(events.find((event) => event.type === 'planned')).toMatchObject({ resume: 1, upload: 0 });
+    expect((events.find((event) => event.type === 'finished') as { bytesSent: number }).bytesSent).toBe(
+      size - held * 5 * MiB,
+    );
+    expect(await objectSha256(server, place.project, `${prefix}20250601_000000.WAV`)).toBe(
+      createHash('sha256')
+        .update(await readFile(path.join(root, 'BIG/20250601_000000.WAV')))
+        .digest('hex'),
+    );
   });
 
   it('names the choices for an unknown project and refuses bad usage with exit 2', async () => {
