@@ -356,7 +356,7 @@ describe('data-uploader', () => {
     expect(resumed.code).toBe(0);
     const events = jsonLines(resumed.stdout);
     expect(events.find((event) => event.type === 'planned')).toMatchObject({ resume: 1, upload: 0 });
-    expect((events.find((event) => event.type === 'finished') as { bytesSent: number }).bytesSent).toBe(
+    expect((events.find((event) => event.type === 'finished') as Record<string, unknown>).bytesSent).toBe(
       size - held * 5 * MiB,
     );
     expect(await objectSha256(server, place.project, `${prefix}20250601_000000.WAV`)).toBe(
