@@ -56,3 +56,4 @@ export async function sqlRows<Row>(db: { execute(query: SQL): PromiseLike<unknow
   const result = (await db.execute(query)) as { rows: Row[] };
   return result.rows;
 }
+export { sql } from 'drizzle-orm';

@@ -1,28 +1,23 @@
 /**
  * `pnpm bench:server`: the upload protocol's server side at campaign scale, over real HTTP against
  * PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test; a scratch database is made and
- * dropped). For N in 30k, 100k, 300k files:
- *   plan (empty ledger) → plan again (full ledger, all skip… after finish) → signBatch → finish.
- * The finish reconcile lists the bucket through Storage.listObjects; creating 300k real objects would take the
- * embedded server ~10 minutes, so the listing is fed from the planned keys (only the listing is simulated;
- * every database statement of the reconcile runs for real). Times are medians where repeated.
+ * dropped), the server in its own process (benchServer.ts, which also explains the simulated bucket listing).
+ * For N in 30k, 100k, 300k files: plan (empty ledger) → signBatch (50k URLs) → finish (reconcile) → plan again
+ * (full ledger, all skip). BENCH_SIZES, BENCH_PLAN_IN_FLIGHT, BENCH_VERBOSE, BENCH_KEEP tune it.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openPostgres } from '@data-uploader/drizzle';
-import { buildApp } from '@data-uploader/server/app';
-import { createApiToken } from '@data-uploader/server/auth/apiTokens';
-import { readConfig } from '@data-uploader/server/config';
-import { Storage } from '@data-uploader/server/s3/storage';
-import { createFirstAdmin } from '@data-uploader/server/services/bootstrap';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { maxPlanBatch, maxSignBatch } from '@data-uploader/shared';
 import pLimit from 'p-limit';
 import pg from 'pg';
 import { createApi } from '../driver/api.ts';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const sizes = (process.env.BENCH_SIZES ?? '30000,100000,300000').split(',').map(Number);
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -68,27 +63,38 @@ async function timed<T>(work: () => Promise<T>, label = ''): Promise<[T, number]
   return [result, ms];
 }
 
+/** Starts the app in its own process (benchServer.ts) on a scratch database; answers its URL, token and pid. */
+async function startServer(databaseUrl: string, dataDir: string) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./benchServer.ts', import.meta.url))],
+    {
+      env: { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+  const { url, token } = JSON.parse(line) as { url: string; token: string };
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  };
+  return { url, token, pid: child.pid as number, stop };
+}
+
+/** Resident memory of a process, from /proc. */
+async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
 async function benchOne(count: number) {
   const scratch = await scratchDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'du-bench-'));
-  const config = readConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, DATABASE_URL: scratch.url });
-  const database = await openPostgres(scratch.url);
-  const storage = await Storage.open(config);
+  const server = await startServer(scratch.url, dataDir);
   const folder = fieldFolder(count);
-  // Simulated listing (see the header): the planned keys with their sizes, 1,000 a page.
-  storage.listObjects = async function* (_project, prefix) {
-    for (let i = 0; i < folder.length; i += 1000) {
-      yield folder.slice(i, i + 1000).map((file) => ({ key: `${prefix}${file.relativePath}`, size: file.size }));
-    }
-  };
-  const app = await buildApp({ config, db: database.db, storage });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
   try {
-    await createFirstAdmin(database.db);
-    const [admin] = await database.db.query.users.findMany({ limit: 1 });
-    await database.db.update((await import('@data-uploader/drizzle')).schema.users).set({ mustChangePassword: false });
-    const { token } = await createApiToken(database.db, admin?.id as string, 'bench');
-    const api = createApi(url, { token });
+    const api = createApi(server.url, { token: server.token });
     const project = await api.projects.create.mutate({ name: 'Bench', bucket: 'bench-bucket' });
     const cycle = await api.cycles.create.mutate({ projectId: project.id });
 
@@ -115,20 +121,19 @@ async function benchOne(count: number) {
     const keys = folder.map((file) => `C1/${file.relativePath}`);
     const signKeys = keys.slice(0, Math.min(keys.length, 50_000));
     const [, signMs] = await timed(async () => {
-      if (process.env.BENCH_VERBOSE) console.error('  signing');
       for (let i = 0; i < signKeys.length; i += maxSignBatch) {
         await api.uploads.signBatch.mutate({
           sessionId: first.id,
           requests: signKeys.slice(i, i + maxSignBatch).map((key) => ({ key })),
         });
       }
-    });
+    }, 'signBatch');
 
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const rssBefore = await rssOf(server.pid);
+    let peakRss = rssBefore;
+    const sampler = setInterval(async () => {
+      peakRss = Math.max(peakRss, await rssOf(server.pid).catch(() => 0));
     }, 50);
-    const rssBefore = process.memoryUsage().rss;
     const [finished, finishMs] = await timed(() => api.uploads.finish.mutate({ sessionId: first.id }), 'finish');
     clearInterval(sampler);
 
@@ -148,9 +153,7 @@ async function benchOne(count: number) {
       peakRss,
     };
   } finally {
-    await app.close();
-    await storage.close();
-    await database.close();
+    await server.stop();
     await scratch.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
@@ -167,7 +170,7 @@ for (const count of sizes) {
     `${String(count).padStart(7)} files | plan empty ledger ${seconds(row.emptyMs)} (${JSON.stringify(row.emptyPlan)})` +
       ` | plan full ledger ${seconds(row.fullMs)} (${JSON.stringify(row.fullPlan)})` +
       ` | signBatch ${row.signPerSecond} URLs/s | finish ${seconds(row.finishMs)} (${row.finished} verified)` +
-      ` | RSS ${mb(row.rssBefore)} → peak ${mb(row.peakRss)} during finish`,
+      ` | server RSS ${mb(row.rssBefore)} → peak ${mb(row.peakRss)} during finish`,
   );
 }
 const [small, large] = [rows[0], rows.at(-1)];
