@@ -37,6 +37,17 @@ const environment = z.object({
    * embedded S3 server is started under DATA_DIR/s3.
    */
   S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** Endpoints besides S3_ENDPOINT that admins may give a project (comma-separated URLs). */
+  S3_ALLOWED_ENDPOINTS: z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   /** Port of the embedded S3 server on 127.0.0.1 (0: any free port). */
   EMBEDDED_S3_PORT: port.default(0),
   /** Where browsers and the CLI send bytes, when that differs from S3_ENDPOINT (a proxy, a CDN, a test fault injector). */

@@ -80,14 +80,30 @@ describe('projects.create and projects.get', () => {
     });
   });
 
-  it('refuses an endpoint it cannot reach with PRECONDITION_FAILED saying so, writing nothing', async () => {
+  it('refuses an endpoint the operator did not allow, so admins cannot make the server call other addresses', async () => {
     const before = await allProjects();
     const refused = await failure(
       admin.projects.create.mutate({ name: 'Far away', bucket: 'far-away', endpoint: 'http://127.0.0.1:9' }),
     );
-    expect(refused.code).toBe('PRECONDITION_FAILED');
-    expect(refused.message).toMatch(/Cannot reach bucket "far-away" at http:\/\/127\.0\.0\.1:9/);
+    expect(refused.code).toBe('BAD_REQUEST');
+    expect(refused.message).toMatch(/not one the operator allowed \(S3_ALLOWED_ENDPOINTS\)/);
     expect(await allProjects()).toEqual(before);
+  });
+
+  it('refuses another company’s bucket, and overlapping key prefixes within a company, writing nothing', async () => {
+    await admin.projects.create.mutate({ name: 'Shared store', bucket: 'acme-shared', keyPrefix: 'birds' });
+    const before = await allProjects();
+    const foreign = await failure(globexAdmin.projects.create.mutate({ name: 'Mine now', bucket: 'acme-shared' }));
+    expect(foreign).toMatchObject({ code: 'CONFLICT', message: 'The bucket "acme-shared" belongs to another company' });
+    for (const keyPrefix of [undefined, 'birds', 'birds/2025']) {
+      const clash = await failure(
+        admin.projects.create.mutate({ name: `Clash ${keyPrefix}`, bucket: 'acme-shared', keyPrefix }),
+      );
+      expect(clash.code).toBe('CONFLICT');
+      expect(clash.message).toContain('Project "Shared store" already writes to "acme-shared" under "birds"');
+    }
+    expect(await allProjects()).toEqual(before);
+    await admin.projects.create.mutate({ name: 'Bats beside', bucket: 'acme-shared', keyPrefix: 'bats' });
   });
 
   it('answers NOT_FOUND for a project of another company, exactly like a missing one', async () => {
@@ -174,6 +190,22 @@ describe('projects.update', () => {
 
     const entries = (await admin.audit.list.query()).filter((entry) => entry.target === `project:${project.id}`);
     expect(entries.map((entry) => entry.action)).toEqual(['project.update', 'project.update', 'project.create']);
+  });
+
+  it('keeps the bucket, region and key prefix once files were planned, but still renames', async () => {
+    const project = await admin.projects.create.mutate({ name: 'Settled', bucket: 'acme-settled' });
+    const cycle = await admin.cycles.create.mutate({ projectId: project.id });
+    const session = await admin.uploads.begin.mutate({ projectId: project.id, cycleId: cycle.id });
+    await admin.uploads.plan.mutate({ sessionId: session.id, files: [{ relativePath: 'S1/a.wav', size: 10 }] });
+    const before = await projectRow(project.id);
+    for (const change of [{ bucket: 'acme-moved' }, { keyPrefix: 'elsewhere' }, { region: 'eu-west-1' }]) {
+      const refused = await failure(admin.projects.update.mutate({ id: project.id, ...change }));
+      expect(refused.code).toBe('PRECONDITION_FAILED');
+      expect(await projectRow(project.id)).toEqual(before);
+    }
+    expect(await admin.projects.update.mutate({ id: project.id, name: 'Settled 2025' })).toMatchObject({
+      name: 'Settled 2025',
+    });
   });
 
   it('refuses an update that changes nothing', async () => {

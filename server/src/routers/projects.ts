@@ -4,7 +4,7 @@ import { TRPCError } from '@trpc/server';
 import { and, asc, count, eq, isNull } from 'drizzle-orm';
 import { cycleColumns, loadProject, projectColumns } from '../services/access.ts';
 import { recordAudit } from '../services/audit.ts';
-import { ensureUploadableBucket } from '../services/buckets.ts';
+import { claimBucket, ensureUploadableBucket, projectHasFiles } from '../services/buckets.ts';
 import { unlessTaken } from '../services/conflicts.ts';
 import { type AuthedContext, authedProcedure, router } from '../trpc.ts';
 
@@ -47,15 +47,21 @@ export const projectsRouter = router({
   }),
 
   create: authedProcedure.input(createProjectInput).mutation(async ({ ctx, input }) => {
-    await ensureUploadableBucket(ctx, { bucket: input.bucket, region: input.region, endpoint: input.endpoint ?? null });
-    const [project] = await unlessTaken(
-      () =>
-        ctx.db
-          .insert(projects)
-          .values({ ...input, companyId: ctx.user.companyId })
-          .returning(projectColumns),
-      nameTaken(input.name),
-    );
+    const bucket = { bucket: input.bucket, region: input.region, endpoint: input.endpoint ?? null };
+    const project = await ctx.db.transaction(async (tx) => {
+      await claimBucket(tx, ctx, { ...bucket, keyPrefix: input.keyPrefix ?? null, projectId: null });
+      const [created] = await unlessTaken(
+        () =>
+          tx
+            .insert(projects)
+            .values({ ...input, companyId: ctx.user.companyId })
+            .returning(projectColumns),
+        nameTaken(input.name),
+      );
+      // Last, so a refused name or bucket claim leaves the store untouched; a bucket problem rolls back the row.
+      await ensureUploadableBucket(ctx, bucket);
+      return created;
+    });
     if (!project) throw new Error('insert returned nothing');
     await recordAudit(ctx.db, ctx.user, 'project.create', `project:${project.id}`, input);
     return project;
@@ -67,20 +73,31 @@ export const projectsRouter = router({
     if (Object.values(changes).every((value) => value === undefined)) {
       throw new TRPCError({ code: 'BAD_REQUEST', message: 'Nothing to change' });
     }
-    const bucketChanged = ['bucket', 'region', 'endpoint'].some(
-      (field) => changes[field as keyof typeof changes] !== undefined,
-    );
-    if (bucketChanged) {
-      await ensureUploadableBucket(ctx, {
-        bucket: changes.bucket ?? project.bucket,
-        region: changes.region ?? project.region,
-        endpoint: changes.endpoint === undefined ? project.endpoint : changes.endpoint,
-      });
-    }
-    const [updated] = await unlessTaken(
-      () => ctx.db.update(projects).set(changes).where(eq(projects.id, project.id)).returning(projectColumns),
-      nameTaken(changes.name),
-    );
+    const place = {
+      bucket: changes.bucket ?? project.bucket,
+      region: changes.region ?? project.region,
+      endpoint: changes.endpoint === undefined ? project.endpoint : changes.endpoint,
+      keyPrefix: changes.keyPrefix === undefined ? project.keyPrefix : changes.keyPrefix,
+    };
+    const moved = (['bucket', 'region', 'endpoint', 'keyPrefix'] as const).some((f) => place[f] !== project[f]);
+    const updated = await ctx.db.transaction(async (tx) => {
+      if (moved) {
+        if (await projectHasFiles(tx, project.id)) {
+          throw new TRPCError({
+            code: 'PRECONDITION_FAILED',
+            message:
+              'Files were uploaded to this project: its bucket, region, endpoint and key prefix stay as they are',
+          });
+        }
+        await claimBucket(tx, ctx, { ...place, projectId: project.id });
+      }
+      const [row] = await unlessTaken(
+        () => tx.update(projects).set(changes).where(eq(projects.id, project.id)).returning(projectColumns),
+        nameTaken(changes.name),
+      );
+      if (moved) await ensureUploadableBucket(ctx, place);
+      return row;
+    });
     await recordAudit(ctx.db, ctx.user, 'project.update', `project:${project.id}`, changes);
     return updated ?? project;
   }),
