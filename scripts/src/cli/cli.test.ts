@@ -275,6 +275,17 @@ describe('data-uploader', () => {
     const confirmed = (await sessionRow(server, sessionId)).filesDone;
     expect(confirmed).toBeGreaterThan(0);
 
+    // A dry run now plans inside the interrupted session and leaves it active, moving nothing.
+    const dry = await cli(['upload', root, ...target(), '--json', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(jsonLines(dry.stdout)[1]).toMatchObject({
+      type: 'dry-run',
+      sessionId,
+      totals: { skip: { files: confirmed }, upload: { files: count - confirmed } },
+    });
+    expect((await activeSessions()).map((row) => row.id)).toEqual([sessionId]);
+    expect((await bucketListing(server, place.project, prefix)).size).toBe(sent);
+
     const resumed = await cli(['upload', root, ...target(), '--json']);
     expect(resumed.code).toBe(0);
     const events = jsonLines(resumed.stdout);
@@ -313,6 +324,19 @@ describe('data-uploader', () => {
     confirmed = (await sessionRow(server, sessionId)).filesDone;
     expect(confirmed).toBeGreaterThanOrEqual(200);
     expect(confirmed).toBeLessThan(count);
+
+    // A dry run now plans inside the interrupted session and leaves it active, moving nothing.
+    const prefix = `${cyclePrefix()}NINE/`;
+    const sent = (await bucketListing(server, place.project, prefix)).size;
+    const dry = await cli(['upload', root, ...target(), '--json', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(jsonLines(dry.stdout)[1]).toMatchObject({
+      type: 'dry-run',
+      sessionId,
+      totals: { skip: { files: confirmed }, upload: { files: count - confirmed } },
+    });
+    expect((await activeSessions()).map((row) => row.id)).toEqual([sessionId]);
+    expect((await bucketListing(server, place.project, prefix)).size).toBe(sent);
 
     const resumed = await cli(['upload', root, ...target(), '--json']);
     expect(resumed.code).toBe(0);

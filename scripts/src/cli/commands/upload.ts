@@ -76,9 +76,8 @@ export async function upload(dirArgument: string | undefined, flags: UploadFlags
     }
     const invalid = localInvalid(found.files);
 
-    if (flags.dryRun) return await dryRun(api, project, cycle, found, flags, mode);
-
     const resumeId = flags.newSession ? undefined : await activeSession(api, me.id, project.id, cycle.id, flags.label);
+    if (flags.dryRun) return await dryRun(api, project, cycle, found, flags, mode, resumeId);
     if (resumeId) say(`Continuing upload session ${resumeId} (pass --new-session to start a fresh one).`);
     const progress = new Progress(mode);
     const controller = new AbortController();
@@ -218,9 +217,12 @@ function report(
 }
 
 /**
- * Plans against the ledger without moving a byte. There is no read-only planning call, so it begins a session,
- * plans in batches and aborts the session at once, so nothing stays open (the aborted session remains in the
- * history, labelled as a dry run).
+ * Plans against the ledger without moving a byte. There is no read-only planning call, so:
+ * - when a real run would continue an active session, the plan is made inside it and the session is left as it
+ *   was (planning there claims only what that run would claim anyway);
+ * - otherwise it begins a session, plans in batches and aborts it at once, so nothing stays open (it remains in
+ *   the history as an aborted "dry run"). Abort also aborts the multipart uploads of files the plan took over,
+ *   which is why an active session is preferred: resumable parts of an interrupted run must survive a dry run.
  */
 async function dryRun(
   api: Api,
@@ -229,14 +231,17 @@ async function dryRun(
   found: Discovery,
   flags: UploadFlags,
   mode: OutputMode,
+  activeId: string | undefined,
 ): Promise<number> {
-  const session = await api.uploads.begin.mutate({
-    projectId: project.id,
-    cycleId: cycle.id,
-    label: `dry run${flags.label ? `: ${flags.label}` : ''}`.slice(0, 200),
-    source: 'cli',
-    client: clientName,
-  });
+  const session = activeId
+    ? { id: activeId }
+    : await api.uploads.begin.mutate({
+        projectId: project.id,
+        cycleId: cycle.id,
+        label: `dry run${flags.label ? `: ${flags.label}` : ''}`.slice(0, 200),
+        source: 'cli',
+        client: clientName,
+      });
   const totals = Object.fromEntries(
     (['upload', 'resume', 'skip', 'conflict', 'invalid'] as const).map((d) => [d, { files: 0, bytes: 0 }]),
   ) as Record<'upload' | 'resume' | 'skip' | 'conflict' | 'invalid', { files: number; bytes: number }>;
@@ -259,15 +264,27 @@ async function dryRun(
       });
     }
   } finally {
-    await api.uploads.abort.mutate({ sessionId: session.id });
+    if (!activeId) await api.uploads.abort.mutate({ sessionId: session.id });
   }
   const sensors = summariseSensors(found.files);
   if (mode === 'json') {
-    printJson({ type: 'dry-run', totals, invalid: refused, conflicts, sensors, ...discoverySummary(found) });
+    printJson({
+      type: 'dry-run',
+      sessionId: activeId ?? null,
+      totals,
+      invalid: refused,
+      conflicts,
+      sensors,
+      ...discoverySummary(found),
+    });
     return exitCodes.ok;
   }
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out('Dry run: nothing was sent.');
+  out(
+    activeId
+      ? `Dry run: nothing was sent; planned inside the active session ${activeId}, which the next run continues.`
+      : 'Dry run: nothing was sent.',
+  );
   out(
     table(
       ['DECISION', 'FILES', 'BYTES'],
