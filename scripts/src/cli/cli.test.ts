@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { schema } from '@data-uploader/drizzle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  apiClient,
   type SeededCompany,
   seedCompany,
   startTestServer,
@@ -22,10 +23,12 @@ import {
   MiB,
   objectSha256,
   projectWithCycle,
+  sendTo,
   sessionRow,
   tokenOf,
   writeFolder,
 } from '../../../server/test/uploadFixtures.ts';
+import { createMultipartUpload } from '../driver/transfer.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const mainScript = path.join(repoRoot, 'scripts/src/cli/main.ts');
@@ -388,6 +391,45 @@ describe('data-uploader', () => {
         .update(await readFile(path.join(root, 'BIG/20250601_000000.WAV')))
         .digest('hex'),
     );
+  });
+
+  it('a dry run keeps the parts of a multipart file that an earlier, finished session left resumable', async () => {
+    const size = 7 * MiB;
+    const relativePath = 'PARTS/20250701_000000.WAV';
+    const root = await folder([{ relativePath, size }]);
+    const bytes = await readFile(path.join(root, relativePath));
+    // An earlier session sent part 1 of 2, recorded the file as failed and finished: the ledger keeps its uploadId.
+    const api = apiClient(server.url, { token: userToken });
+    const earlier = await api.uploads.begin.mutate({
+      projectId: place.project.id,
+      cycleId: place.cycle.id,
+      source: 'cli',
+    });
+    const [entry] = (await api.uploads.plan.mutate({ sessionId: earlier.id, files: [{ relativePath, size }] })).files;
+    if (entry?.decision !== 'upload') throw new Error(`planned ${entry?.decision}`);
+    const create = await api.uploads.sign.mutate({ sessionId: earlier.id, method: 'POST', key: entry.key });
+    const uploadId = await createMultipartUpload(create.url, create.headers, {});
+    const { urls } = await api.uploads.signBatch.mutate({
+      sessionId: earlier.id,
+      requests: [{ key: entry.key, uploadId, partNumber: 1 }],
+    });
+    expect((await sendTo(urls[0] as { url: string }, 'PUT', bytes.subarray(0, 5 * MiB))).status).toBe(200);
+    await api.uploads.fail.mutate({ sessionId: earlier.id, files: [{ key: entry.key, error: 'network gone' }] });
+    await api.uploads.finish.mutate({ sessionId: earlier.id });
+
+    const dry = await cli(['upload', root, ...target(), '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    expect(jsonLines(dry.stdout)[1]).toMatchObject({ totals: { resume: { files: 1, bytes: size } } });
+    const after = await bucketState(server, place.project, `${cyclePrefix()}PARTS/`);
+    expect(after.uploads).toEqual([{ key: entry.key, uploadId, parts: [expect.objectContaining({ partNumber: 1 })] }]);
+    expect(await activeSessions()).toEqual([]);
+
+    const real = await cli(['upload', root, ...target(), '--json']);
+    expect(real.code).toBe(0);
+    const events = jsonLines(real.stdout);
+    expect(events.find((event) => event.type === 'planned')).toMatchObject({ resume: 1 });
+    expect((events.find((event) => event.type === 'finished') as Record<string, unknown>).bytesSent).toBe(2 * MiB);
+    expect(await objectSha256(server, place.project, entry.key)).toBe(createHash('sha256').update(bytes).digest('hex'));
   });
 
   it('names the choices for an unknown project and refuses bad usage with exit 2', async () => {

@@ -222,7 +222,8 @@ function report(
  *   was (planning there claims only what that run would claim anyway);
  * - otherwise it begins a session, plans in batches and aborts it at once, so nothing stays open (it remains in
  *   the history as an aborted "dry run"). Abort also aborts the multipart uploads of files the plan took over,
- *   which is why an active session is preferred: resumable parts of an interrupted run must survive a dry run.
+ *   which is why an active session is preferred, and why a plan with `resume` decisions is closed with finish:
+ *   resumable parts of an interrupted run must survive a dry run.
  */
 async function dryRun(
   api: Api,
@@ -264,7 +265,12 @@ async function dryRun(
       });
     }
   } finally {
-    if (!activeId) await api.uploads.abort.mutate({ sessionId: session.id });
+    // Abort would also abort the multipart uploads this plan took over from an earlier session (their parts
+    // lost); finish closes the session and keeps their upload ids, so the real run still resumes them.
+    if (!activeId) {
+      if (totals.resume.files > 0) await api.uploads.finish.mutate({ sessionId: session.id });
+      else await api.uploads.abort.mutate({ sessionId: session.id });
+    }
   }
   const sensors = summariseSensors(found.files);
   if (mode === 'json') {
