@@ -34,6 +34,7 @@ export function decideFile(
     return { decision: 'upload', key: file.key, method, partSize };
   };
   if (!existing) return fresh();
+  if (existing.status === 'completed' && existing.size === file.size) return { decision: 'skip' };
   if (existing.heldByOtherSession) {
     return {
       decision: 'conflict',
@@ -42,7 +43,6 @@ export function decideFile(
     };
   }
   if (existing.status === 'completed') {
-    if (existing.size === file.size) return { decision: 'skip' };
     if (!overwrite) {
       return {
         decision: 'conflict',
@@ -55,6 +55,7 @@ export function decideFile(
   if (existing.uploadId && existing.partSize && existing.size === file.size) {
     return { decision: 'resume', key: existing.s3Key, uploadId: existing.uploadId, partSize: existing.partSize };
   }
-  // A multipart upload left behind here is aborted by the stale-upload clean-up, not by planning.
+  // A multipart upload left behind here stays in the bucket until an abort (a lifecycle rule, or the stale-upload
+  // clean-up of issue 8); planning never calls S3.
   return fresh();
 }

@@ -82,14 +82,14 @@ export const uploadsRouter = router({
   }),
 
   confirm: authedProcedure.input(confirmInput).mutation(async ({ ctx, input }) => {
-    const writable = await loadWritableSession(ctx, input.sessionId);
+    const writable = await loadWritableSession(ctx, input.sessionId, 'record');
     const confirmed = await confirmFiles(ctx.db, writable, input.files);
     await recordActivity(ctx, input.sessionId);
     return confirmed;
   }),
 
   fail: authedProcedure.input(failInput).mutation(async ({ ctx, input }) => {
-    const writable = await loadWritableSession(ctx, input.sessionId);
+    const writable = await loadWritableSession(ctx, input.sessionId, 'record');
     const failed = await failFiles(ctx.db, ctx.storage, writable, input.files);
     await recordActivity(ctx, input.sessionId);
     return failed;
@@ -97,13 +97,13 @@ export const uploadsRouter = router({
 
   /** Closes the session after checking every file against the bucket; answers the verified result. */
   finish: authedProcedure.input(sessionIdInput).mutation(async ({ ctx, input }) => {
-    const writable = await loadWritableSession(ctx, input.sessionId);
+    const writable = await loadWritableSession(ctx, input.sessionId, 'record');
     await finishSession(ctx.db, ctx.storage, writable);
     return loadUploadSession(ctx, input.sessionId);
   }),
 
   abort: authedProcedure.input(sessionIdInput).mutation(async ({ ctx, input }) => {
-    const writable = await loadWritableSession(ctx, input.sessionId);
+    const writable = await loadWritableSession(ctx, input.sessionId, 'record');
     await abortSession(ctx.db, ctx.storage, writable);
     return loadUploadSession(ctx, input.sessionId);
   }),

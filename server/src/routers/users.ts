@@ -1,7 +1,7 @@
 import { schema } from '@data-uploader/drizzle';
 import { byId, changeRoleInput, createUserInput, type Role } from '@data-uploader/shared';
 import { TRPCError } from '@trpc/server';
-import { and, asc, eq, or } from 'drizzle-orm';
+import { and, asc, eq, isNull, or } from 'drizzle-orm';
 import { hashPassword } from '../auth/password.ts';
 import { generatePassword } from '../auth/secret.ts';
 import { invalidateUserSessions } from '../auth/sessions.ts';
@@ -10,7 +10,7 @@ import { recordAudit } from '../services/audit.ts';
 import { unlessTaken } from '../services/conflicts.ts';
 import { type AuthedContext, authedProcedure, router } from '../trpc.ts';
 
-const { users } = schema;
+const { apiTokens, users } = schema;
 
 /**
  * Applies a change to a person that may take them out of the company's active admins (demotion, disabling)
@@ -39,11 +39,25 @@ async function unlessLastAdmin(ctx: AuthedContext, userId: string, change: Parti
   });
 }
 
+/** The instance operator is managed only by an operator: a company admin must not take over the instance. */
+async function loadManageableUser(ctx: AuthedContext, id: string) {
+  const user = await loadUser(ctx, id);
+  if (user.isOperator && !ctx.user.isOperator) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Only an operator may change the operator account' });
+  }
+  return user;
+}
+
+/** A new temporary password; the person's sessions end and their API tokens are revoked (the reset may follow a compromise). */
 async function setTemporaryPassword(ctx: AuthedContext, userId: string) {
   const temporaryPassword = generatePassword();
   const passwordHash = await hashPassword(temporaryPassword);
   await ctx.db.update(users).set({ passwordHash, mustChangePassword: true }).where(eq(users.id, userId));
   await invalidateUserSessions(ctx.db, userId);
+  await ctx.db
+    .update(apiTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)));
   return temporaryPassword;
 }
 
@@ -69,14 +83,14 @@ export const usersRouter = router({
   }),
 
   changeRole: authedProcedure.input(changeRoleInput).mutation(async ({ ctx, input }) => {
-    const user = await loadUser(ctx, input.id);
+    const user = await loadManageableUser(ctx, input.id);
     await unlessLastAdmin(ctx, user.id, { role: input.role as Role });
     await recordAudit(ctx.db, ctx.user, 'user.changeRole', `user:${user.id}`, { from: user.role, to: input.role });
     return { ...user, role: input.role };
   }),
 
   disable: authedProcedure.input(byId).mutation(async ({ ctx, input }) => {
-    const user = await loadUser(ctx, input.id);
+    const user = await loadManageableUser(ctx, input.id);
     const disabledAt = user.disabledAt ?? new Date();
     await unlessLastAdmin(ctx, user.id, { disabledAt });
     await invalidateUserSessions(ctx.db, user.id);
@@ -85,7 +99,7 @@ export const usersRouter = router({
   }),
 
   enable: authedProcedure.input(byId).mutation(async ({ ctx, input }) => {
-    const user = await loadUser(ctx, input.id);
+    const user = await loadManageableUser(ctx, input.id);
     await ctx.db.update(users).set({ disabledAt: null }).where(eq(users.id, user.id));
     await recordAudit(ctx.db, ctx.user, 'user.enable', `user:${user.id}`, { username: user.username });
     return { ...user, disabledAt: null };
@@ -93,7 +107,7 @@ export const usersRouter = router({
 
   /** A new temporary password, shown once; the person's sessions end and they must choose a new one. */
   resetPassword: authedProcedure.input(byId).mutation(async ({ ctx, input }) => {
-    const user = await loadUser(ctx, input.id);
+    const user = await loadManageableUser(ctx, input.id);
     const temporaryPassword = await setTemporaryPassword(ctx, user.id);
     await recordAudit(ctx.db, ctx.user, 'user.resetPassword', `user:${user.id}`, { username: user.username });
     return { user: { ...user, mustChangePassword: true }, temporaryPassword };

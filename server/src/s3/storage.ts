@@ -228,7 +228,10 @@ async function checkBucket(s3: S3Client, project: BucketTarget, appOrigin: strin
   try {
     rules = (await s3.send(new GetBucketCorsCommand({ Bucket: project.bucket }))).CORSRules ?? [];
   } catch (error) {
-    if (!(error instanceof S3ServiceException && error.name === 'NoSuchCORSConfiguration')) throw error;
+    if (!(error instanceof S3ServiceException && error.name === 'NoSuchCORSConfiguration')) {
+      const what = error instanceof S3ServiceException ? error.name : 'an answer that is not S3';
+      return [`Could not read the CORS rule of bucket "${project.bucket}" ${where} (${what}). Grant s3:GetBucketCORS.`];
+    }
   }
   const rule = rules.find((r) => r.AllowedOrigins?.some((origin) => origin === '*' || origin === appOrigin));
   if (!rule)

@@ -56,6 +56,7 @@ export async function confirmFiles(
                   ${sql.param(open.map((row) => row.status))}::text[])
         as v(id, etag, sha256, was)
       where ${idIn(open.map((row) => row.id))} and ${files}.id = v.id and ${files}.status <> 'completed'
+        and ${files}.session_id = ${writable.session.id}
       returning ${files}.size, v.was
     ), counted as (
       update ${uploadSessions} set files_done = files_done + (select count(*) from updated),
@@ -99,6 +100,7 @@ export async function failFiles(
                   ${sql.param(open.map((row) => failures[row.index]?.error ?? ''))}::text[],
                   ${sql.param(open.map((row) => row.status))}::text[]) as v(id, error, was)
       where ${idIn(open.map((row) => row.id))} and ${files}.id = v.id and ${files}.status <> 'completed'
+        and ${files}.session_id = ${writable.session.id}
       returning ${files}.id, v.was
     ), counted as (
       update ${uploadSessions} set files_failed = files_failed + (select count(*) from updated where was <> 'failed')

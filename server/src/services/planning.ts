@@ -174,9 +174,6 @@ export async function planBatch(
     const inserts: Array<ValidFile & { partSize: number | null }> = [];
     const claims: Claim[] = [];
     const skippedIds: string[] = [];
-    let retriedFailures = 0;
-    let newFiles = 0;
-    let newBytes = 0;
 
     for (const file of valid) {
       const row = ledger.get(file.path);
@@ -193,16 +190,20 @@ export async function planBatch(
       answers[file.index] = answerFor(file, decision);
       if (decision.decision === 'skip' && row && !ownedHere) skippedIds.push(row.id);
       if (decision.decision === 'upload' || decision.decision === 'resume') {
-        if (!ownedHere) {
-          newFiles++;
-          newBytes += file.size;
-        } else if (row?.status === 'failed') {
-          retriedFailures++;
-        }
         const uploadId = decision.decision === 'resume' ? decision.uploadId : null;
         const planned = { ...file, key: decision.key, partSize: decision.partSize };
-        if (row) claims.push({ ...planned, id: row.id, version: row.version, uploadId });
-        else inserts.push(planned);
+        if (row) {
+          claims.push({
+            ...planned,
+            id: row.id,
+            version: row.version,
+            uploadId,
+            owned: ownedHere,
+            failed: row.status === 'failed',
+          });
+        } else {
+          inserts.push(planned);
+        }
       }
     }
 
@@ -210,7 +211,11 @@ export async function planBatch(
       ...(await insertNew(tx, session.id, session.cycleId, inserts)),
       ...(await claimExisting(tx, session.id, claims)),
     ]);
-    for (const file of [...inserts, ...claims]) {
+    let newFiles = 0;
+    let newBytes = 0;
+    let retriedFailures = 0;
+    const written: Array<ValidFile & { owned?: boolean; failed?: boolean }> = [...inserts, ...claims];
+    for (const file of written) {
       if (lost.has(file.path)) {
         answers[file.index] = {
           relativePath: file.path,
@@ -219,8 +224,12 @@ export async function planBatch(
           existingSize: file.size,
           reason: 'another upload session planned this file at the same moment; plan it again',
         };
-        newFiles--;
-        newBytes -= file.size;
+      } else if (!file.owned) {
+        // Files new to this session count toward its totals; its own files were counted when first planned.
+        newFiles++;
+        newBytes += file.size;
+      } else if (file.failed) {
+        retriedFailures++;
       }
     }
     const skipped = await recordSkips(tx, session.id, skippedIds);
@@ -274,6 +283,9 @@ interface Claim extends ValidFile {
   version: string;
   partSize: number | null;
   uploadId: string | null;
+  /** Already this session's row (a re-plan), and whether it had failed. */
+  owned: boolean;
+  failed: boolean;
 }
 
 /**

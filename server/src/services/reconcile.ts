@@ -6,7 +6,7 @@ import type { Storage } from '../s3/storage.ts';
 import { idIn, ledgerByPaths } from './ledgerLookup.ts';
 import type { WritableSession } from './uploadSessions.ts';
 
-const { files, uploadSessions } = schema;
+const { files, uploadSessionSkips, uploadSessions } = schema;
 
 /**
  * Closes a session and makes the ledger say only what the bucket holds. The cycle's prefix is listed page by
@@ -31,7 +31,7 @@ export async function finishSession(db: Db, storage: Storage, { session, place }
     );
     if (found.length === 0) continue;
     await db.execute(sql`
-      update ${files} set verified_at = ${stamp}::timestamptz,
+      update ${files} set verified_at = greatest(${files}.verified_at, ${stamp}::timestamptz),
         status = case when ${files}.session_id = ${session.id} then 'completed'::file_status else ${files}.status end,
         completed_at = case when ${files}.session_id = ${session.id} then coalesce(${files}.completed_at, now())
                             else ${files}.completed_at end,
@@ -52,29 +52,35 @@ export async function finishSession(db: Db, storage: Storage, { session, place }
   );
   // Earlier sessions that lost files now say so too: their counters and result follow the ledger.
   for (const earlier of new Set(lost.map((row) => row.session_id))) {
-    if (earlier !== session.id) await recountClosedSession(db, earlier);
+    if (earlier !== session.id) await recountAfterLoss(db, earlier);
   }
   return settleCounters(db, session.id, 'finish');
 }
 
+/**
+ * A session's result from the ledger: its own files, plus the files it skipped as already uploaded that a
+ * reconcile has since found missing — a session never reports as there what is not.
+ */
 async function ledgerTotals(db: Db, sessionId: string) {
-  const [totals] = await sqlRows<{ done: string; bytes: string; failed: string }>(
+  const [totals] = await sqlRows<{ done: string; bytes: string; failed: string; lost_skips: string }>(
     db,
     sql`
       select count(*) filter (where status = 'completed') as done,
              coalesce(sum(size) filter (where status = 'completed'), 0) as bytes,
-             count(*) filter (where status = 'failed') as failed
+             count(*) filter (where status = 'failed') as failed,
+             (select count(*) from ${uploadSessionSkips} k join ${files} f on f.id = k.file_id
+               where k.session_id = ${sessionId} and f.status = 'failed' and f.session_id <> ${sessionId}) as lost_skips
       from ${files} where session_id = ${sessionId}`,
   );
   return {
     filesDone: Number(totals?.done ?? 0),
     bytesDone: Number(totals?.bytes ?? 0),
-    filesFailed: Number(totals?.failed ?? 0),
+    filesFailed: Number(totals?.failed ?? 0) + Number(totals?.lost_skips ?? 0),
   };
 }
 
-/** A finished session whose files went missing later: counters recounted, `completed` becomes `…_with_errors`. */
-async function recountClosedSession(db: Db, sessionId: string) {
+/** A session whose files went missing at a later reconcile: counters recounted, `completed` becomes `…_with_errors`. */
+async function recountAfterLoss(db: Db, sessionId: string) {
   const totals = await ledgerTotals(db, sessionId);
   await db
     .update(uploadSessions)

@@ -41,9 +41,10 @@ export type UploadSession = Awaited<ReturnType<typeof loadUploadSession>>;
 
 /**
  * The session, its cycle and project, for a call that writes to it: only the person who started it may, and
- * only while it is active.
+ * only while it is active. Sending more (plan, sign) also needs the cycle open and the project not archived;
+ * recording what was sent and closing the session stay possible.
  */
-export async function loadWritableSession(ctx: AuthedContext, id: string) {
+export async function loadWritableSession(ctx: AuthedContext, id: string, purpose: 'send' | 'record' = 'send') {
   const session = await loadUploadSession(ctx, id);
   if (session.userId !== ctx.user.id) {
     throw new TRPCError({ code: 'FORBIDDEN', message: `This upload session belongs to ${session.username}` });
@@ -57,7 +58,9 @@ export async function loadWritableSession(ctx: AuthedContext, id: string) {
   const [place] = await ctx.db
     .select({
       cyclePrefix: cycles.s3Prefix,
+      cycleName: cycles.name,
       cycleStatus: cycles.status,
+      archivedAt: projects.archivedAt,
       bucket: projects.bucket,
       region: projects.region,
       endpoint: projects.endpoint,
@@ -67,6 +70,10 @@ export async function loadWritableSession(ctx: AuthedContext, id: string) {
     .innerJoin(projects, eq(projects.id, cycles.projectId))
     .where(eq(cycles.id, session.cycleId));
   if (!place) throw new TRPCError({ code: 'NOT_FOUND', message: 'Cycle not found' });
+  if (purpose === 'send' && (place.cycleStatus !== 'open' || place.archivedAt)) {
+    const why = place.archivedAt ? 'the project is archived' : `cycle ${place.cycleName} is closed`;
+    throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `No more files can be sent: ${why}` });
+  }
   return { session, place };
 }
 

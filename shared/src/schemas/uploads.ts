@@ -27,7 +27,8 @@ const lastModified = z.union([
 
 export const planEntry = z.object({
   /** The path inside the chosen folder, e.g. `950349/20250909_092000.WAV`; checked per file, never fatal. */
-  relativePath: z.string().max(4096),
+  // Generous on purpose: an over-long name is answered `invalid` with its reason, not a failed batch.
+  relativePath: z.string().max(65_536),
   size: z.number().int().min(0),
   /** Milliseconds since the epoch (as `File.lastModified`), or an ISO timestamp. */
   lastModified: lastModified.optional(),
@@ -109,7 +110,15 @@ export const listSessionsInput = z.object({
   /** The `cursor` of the last session of the previous page, for the next page. */
   before: z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\|[0-9a-f-]{36}$/, 'must be a cursor from sessions.list')
+    .refine((cursor) => {
+      const [start = '', id = '', ...rest] = cursor.split('|');
+      return (
+        rest.length === 0 &&
+        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(start) &&
+        z.iso.datetime({ precision: 6 }).safeParse(start).success &&
+        z.uuid().safeParse(id).success
+      );
+    }, 'must be a cursor from sessions.list')
     .optional(),
 });
 
