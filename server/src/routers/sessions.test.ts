@@ -154,6 +154,21 @@ describe('sessions.list paging', () => {
   });
 });
 
+describe('sessions.list cursors', () => {
+  it('refuses a malformed cursor with BAD_REQUEST naming `before`', async () => {
+    for (const before of [
+      '2025-13-01T00:00:00.000000Z|6f1d3b1e-1111-4c6e-9d6f-0f7c1a2b3c4d',
+      '2025-03-01T00:00:00.000000Z|------------------------------------',
+      'not a cursor',
+    ]) {
+      const refused = await userApi.sessions.list
+        .query({ before })
+        .catch((error: { data?: { code?: string; fieldErrors?: object } }) => error);
+      expect(refused).toMatchObject({ data: { code: 'BAD_REQUEST', fieldErrors: { before: expect.any(Array) } } });
+    }
+  });
+});
+
 describe('sessions.get', () => {
   it('answers a finished session with its counters, duration, person and source', async () => {
     const { project, cycle } = await projectWithCycle(server, acme, 'acme-get');

@@ -386,6 +386,50 @@ describe('finish reconciles the ledger with the bucket', () => {
   });
 });
 
+describe('a session whose cycle closes or project is archived', () => {
+  it('may send no more files, but still records and finishes what was sent', async () => {
+    const { project, cycle } = await projectWithCycle(server, acme, 'acme-closing');
+    const session = await beginSession(userApi, project, cycle);
+    const [sent, unsent] = (await planSizes(userApi, session.id, { 'Z/sent.wav': 100, 'Z/unsent.wav': 100 })).map(
+      keyOf,
+    ) as [string, string];
+    const { urls } = await userApi.uploads.signBatch.mutate({ sessionId: session.id, requests: [{ key: sent }] });
+    const put = await sendTo(urls[0] as { url: string }, 'PUT', randomBytes(100));
+    await adminApi.cycles.close.mutate({ id: cycle.id });
+
+    for (const call of [
+      () => planSizes(userApi, session.id, { 'Z/more.wav': 10 }),
+      () => userApi.uploads.signBatch.mutate({ sessionId: session.id, requests: [{ key: unsent }] }),
+    ]) {
+      expect(await outcome(call())).toBe('PRECONDITION_FAILED');
+    }
+    await userApi.uploads.confirm.mutate({ sessionId: session.id, files: [{ key: sent, etag: put.etag ?? '' }] });
+    const finished = await userApi.uploads.finish.mutate({ sessionId: session.id });
+    expect(finished).toMatchObject({ status: 'completed_with_errors', filesDone: 1, filesFailed: 1 });
+  });
+});
+
+describe('a file skipped as uploaded that has since vanished', () => {
+  it('counts as failed for the session that skipped it', async () => {
+    const { project, cycle } = await projectWithCycle(server, acme, 'acme-lost-skip');
+    const first = await beginSession(userApi, project, cycle, 'first');
+    const [key] = (await planSizes(userApi, first.id, { 'L/a.wav': 500 })).map(keyOf) as [string];
+    await putAndConfirm(userApi, first.id, [{ key, body: randomBytes(500) }]);
+    await userApi.uploads.finish.mutate({ sessionId: first.id });
+    await deleteObject(server, project, key);
+
+    const second = await beginSession(userApi, project, cycle, 'second');
+    expect(await planSizes(userApi, second.id, { 'L/a.wav': 500 })).toMatchObject([{ decision: 'skip' }]);
+    const finished = await userApi.uploads.finish.mutate({ sessionId: second.id });
+    expect(finished).toMatchObject({ status: 'completed_with_errors', filesSkipped: 1, filesFailed: 1 });
+    expect(await userApi.sessions.get.query({ id: first.id })).toMatchObject({
+      status: 'completed_with_errors',
+      filesDone: 0,
+      filesFailed: 1,
+    });
+  });
+});
+
 describe('a multipart upload S3 no longer holds', () => {
   it('is resumed while S3 has it, and started afresh once a failure shows S3 dropped it', async () => {
     const { project, cycle } = await projectWithCycle(server, acme, 'acme-vanished');

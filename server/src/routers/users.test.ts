@@ -289,6 +289,22 @@ describe('users.disable and users.enable', () => {
   });
 });
 
+describe('users.resetPassword revokes tokens', () => {
+  it('revokes the person’s API tokens too, since a reset may follow a compromise', async () => {
+    const created = await acmeAdmin.users.create.mutate({
+      username: 'tokened',
+      role: 'user',
+      temporaryPassword: temporary,
+    });
+    const person = await signIn(server.url, 'tokened', temporary);
+    await person.auth.changePassword.mutate({ currentPassword: temporary, newPassword: chosen });
+    const { token: secret } = await person.tokens.create.mutate({ name: 'laptop' });
+    expect(await outcome(apiClient(server.url, { token: secret }).auth.me.query())).toBe('OK');
+    await acmeAdmin.users.resetPassword.mutate({ id: created.user.id });
+    expect(await outcome(apiClient(server.url, { token: secret }).auth.me.query())).toBe('UNAUTHORIZED');
+  });
+});
+
 describe('users.resetPassword', () => {
   it('gives a new temporary password, ends the person’s sessions and forces a change', async () => {
     const person = await activePerson(acmeAdmin, 'forgetful');
@@ -316,6 +332,28 @@ describe('users.resetPassword', () => {
     expect(second.temporaryPassword).not.toBe(first.temporaryPassword);
     expect(await outcome(signIn(server.url, 'reset-twice', first.temporaryPassword))).toBe('UNAUTHORIZED');
     expect(await outcome(signIn(server.url, 'reset-twice', second.temporaryPassword))).toBe('OK');
+  });
+});
+
+describe('the operator account', () => {
+  it('cannot be reset, demoted or disabled by an admin who is not the operator, and stays as it was', async () => {
+    const ops = await seedCompany(server.db, 'ops', { operator: true });
+    const { user: second } = await (await signIn(server.url, 'ops-admin')).users.create.mutate({
+      username: 'ops-second',
+      role: 'admin',
+      temporaryPassword: temporary,
+    });
+    const secondAdmin = await signIn(server.url, second.username, temporary);
+    await secondAdmin.auth.changePassword.mutate({ currentPassword: temporary, newPassword: chosen });
+    const operatorBefore = await userRow(server.db, ops.users.admin.id);
+    const operatorId = ops.users.admin.id;
+    expect(await outcome(secondAdmin.users.resetPassword.mutate({ id: operatorId }))).toBe('FORBIDDEN');
+    expect(await outcome(secondAdmin.users.changeRole.mutate({ id: operatorId, role: 'viewer' }))).toBe('FORBIDDEN');
+    expect(await outcome(secondAdmin.users.disable.mutate({ id: operatorId }))).toBe('FORBIDDEN');
+    expect(await userRow(server.db, operatorId)).toEqual(operatorBefore);
+    // The operator still manages the second admin like anyone else.
+    const operator = await signIn(server.url, 'ops-admin');
+    expect(await outcome(operator.users.resetPassword.mutate({ id: second.id }))).toBe('OK');
   });
 });
 
