@@ -104,17 +104,30 @@ export interface UploadedPart {
   size: number;
 }
 
-/** The parts S3 already holds of a multipart upload (one page of up to 1,000 parts is all a file can have at our part sizes). */
-export async function listParts(url: string, options: Parameters<typeof s3Request>[2]): Promise<UploadedPart[]> {
+/**
+ * One page (up to 1,000) of the parts S3 already holds of a multipart upload, and the marker of the next page
+ * when there is one: a file may have up to 10,000 parts.
+ */
+export async function listParts(
+  url: string,
+  options: Parameters<typeof s3Request>[2],
+): Promise<{ parts: UploadedPart[]; nextPartNumberMarker?: number }> {
   const response = await s3Request(url, { method: 'GET' }, options);
   const parsed = xml.parse(await response.text()) as {
-    ListPartsResult?: { Part?: Array<{ PartNumber: string; ETag: string; Size: string }> };
+    ListPartsResult?: {
+      Part?: Array<{ PartNumber: string; ETag: string; Size: string }>;
+      IsTruncated?: string;
+      NextPartNumberMarker?: string;
+    };
   };
-  return (parsed.ListPartsResult?.Part ?? []).map((part) => ({
+  const result = parsed.ListPartsResult;
+  const parts = (result?.Part ?? []).map((part) => ({
     partNumber: Number(part.PartNumber),
     etag: part.ETag,
     size: Number(part.Size),
   }));
+  const truncated = result?.IsTruncated === 'true' && result.NextPartNumberMarker !== undefined;
+  return { parts, nextPartNumberMarker: truncated ? Number(result.NextPartNumberMarker) : undefined };
 }
 
 export async function completeMultipartUpload(

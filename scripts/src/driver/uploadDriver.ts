@@ -61,6 +61,7 @@ type Transfer = Extract<Planned, { decision: 'upload' | 'resume' }>;
 
 const signBatchSize = 500;
 const planBatchesInFlight = 3;
+const multipartFilesAtOnce = 2;
 const confirmEvery = 200;
 
 /**
@@ -116,24 +117,26 @@ export class UploadDriver {
     const failed: FailedFile[] = [];
     const local = (entry: Transfer) => byPath.get(entry.relativePath) as LocalFile;
     try {
-      const singles = transfers.filter((entry) => entry.decision === 'upload' && entry.method === 'single');
-      const multiparts = transfers.filter((entry) => !singles.includes(entry));
+      const isSingle = (entry: Transfer) => entry.decision === 'upload' && entry.method === 'single';
+      // URLs are signed a chunk at a time, shortly before use, so none expires in a queue on a long run; a few
+      // multipart files at a time keep open files and parts in memory bounded.
+      const signAhead = pLimit(2);
+      const multipartFiles = pLimit(multipartFilesAtOnce);
       const work = [
-        ...chunks(singles, signBatchSize).map((batch) =>
-          this.#putSingles(sessionId, batch, local, confirmations, failed),
+        ...chunks(transfers.filter(isSingle), signBatchSize).map((batch) =>
+          signAhead(() => this.#putSingles(sessionId, batch, local, confirmations, failed)),
         ),
-        ...multiparts.map((entry) => this.#multipart(sessionId, entry, local(entry), confirmations, failed)),
+        ...transfers
+          .filter((entry) => !isSingle(entry))
+          .map((entry) => multipartFiles(() => this.#multipart(sessionId, entry, local(entry), confirmations, failed))),
       ];
       await Promise.all(work);
     } finally {
       await confirmations.flush();
     }
     this.#options.signal?.throwIfAborted();
-    if (failed.length > 0) {
-      await this.#api.uploads.fail.mutate({
-        sessionId,
-        files: failed.map((f) => ({ key: f.key, error: f.error })),
-      });
+    for (const batch of chunks(failed, maxConfirmBatch)) {
+      await this.#api.uploads.fail.mutate({ sessionId, files: batch.map((f) => ({ key: f.key, error: f.error })) });
     }
     const session = await this.#api.uploads.finish.mutate({ sessionId });
     return {
@@ -251,13 +254,21 @@ export class UploadDriver {
   /** A new multipart upload, or the one the ledger remembers, with the parts S3 already holds. */
   async #startOrResume(sessionId: string, entry: Transfer): Promise<{ uploadId: string; done: UploadedPart[] }> {
     if (entry.decision === 'resume') {
-      const list = await this.#api.uploads.sign.mutate({
-        sessionId,
-        method: 'GET',
-        key: entry.key,
-        uploadId: entry.uploadId,
-      });
-      return { uploadId: entry.uploadId, done: await listParts(list.url, this.#transferOptions()) };
+      const done: UploadedPart[] = [];
+      let partNumberMarker: number | undefined;
+      do {
+        const list = await this.#api.uploads.sign.mutate({
+          sessionId,
+          method: 'GET',
+          key: entry.key,
+          uploadId: entry.uploadId,
+          partNumberMarker,
+        });
+        const page = await listParts(list.url, this.#transferOptions());
+        done.push(...page.parts);
+        partNumberMarker = page.nextPartNumberMarker;
+      } while (partNumberMarker !== undefined);
+      return { uploadId: entry.uploadId, done };
     }
     const create = await this.#api.uploads.sign.mutate({ sessionId, method: 'POST', key: entry.key });
     return { uploadId: await createMultipartUpload(create.url, create.headers, this.#transferOptions()), done: [] };

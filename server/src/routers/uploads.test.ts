@@ -430,6 +430,41 @@ describe('a file skipped as uploaded that has since vanished', () => {
   });
 });
 
+describe('listing the parts of a large multipart upload', () => {
+  it('signs later pages of ListParts with partNumberMarker, as files with over 1,000 parts need', async () => {
+    const { project, cycle } = await projectWithCycle(server, acme, 'acme-part-pages');
+    const session = await beginSession(userApi, project, cycle);
+    const [key] = (await planSizes(userApi, session.id, { 'P/big.wav': 10 * MiB })).map(keyOf) as [string];
+    const create = await userApi.uploads.sign.mutate({ sessionId: session.id, method: 'POST', key });
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec((await sendTo(create, 'POST')).body)?.[1] as string;
+    for (const [partNumber, size] of [
+      [1, 6 * MiB],
+      [2, 4 * MiB],
+    ] as const) {
+      const part = await userApi.uploads.sign.mutate({
+        sessionId: session.id,
+        method: 'PUT',
+        key,
+        uploadId,
+        partNumber,
+      });
+      expect((await sendTo(part, 'PUT', randomBytes(size))).status).toBe(200);
+    }
+    const partsIn = (body: string) => [...body.matchAll(/<PartNumber>(\d+)<\/PartNumber>/g)].map((m) => Number(m[1]));
+    const all = await userApi.uploads.sign.mutate({ sessionId: session.id, method: 'GET', key, uploadId });
+    expect(partsIn((await sendTo(all, 'GET')).body)).toEqual([1, 2]);
+    const after = await userApi.uploads.sign.mutate({
+      sessionId: session.id,
+      method: 'GET',
+      key,
+      uploadId,
+      partNumberMarker: 1,
+    });
+    expect(after.url).toContain('part-number-marker=1');
+    expect(partsIn((await sendTo(after, 'GET')).body)).toEqual([2]);
+  });
+});
+
 describe('a multipart upload S3 no longer holds', () => {
   it('is resumed while S3 has it, and started afresh once a failure shows S3 dropped it', async () => {
     const { project, cycle } = await projectWithCycle(server, acme, 'acme-vanished');

@@ -116,7 +116,9 @@ function s3RequestFor(row: PlannedRow, request: SignRequest): Omit<PresignReques
   if (method === 'GET' || method === 'POST' || method === 'DELETE') {
     if (row.uploadId === null)
       refuse('BAD_REQUEST', `No part of "${key}" has been signed yet, so its uploadId is unknown`);
-    return { method, key, query: { uploadId } };
+    const query: Record<string, string> = { uploadId };
+    if (method === 'GET' && request.partNumberMarker) query['part-number-marker'] = String(request.partNumberMarker);
+    return { method, key, query };
   }
   return refuse('BAD_REQUEST', 'Unsupported request');
 }

@@ -56,6 +56,8 @@ export const signInput = z.object({
   partNumber: partNumber.optional(),
   contentType: z.string().max(255).optional(),
   expiresIn: z.number().int().positive().optional(),
+  /** ListParts only: the page after this part number (S3 answers at most 1,000 parts a page). */
+  partNumberMarker: z.number().int().min(0).max(10_000).optional(),
 });
 
 export const signBatchInput = z.object({
