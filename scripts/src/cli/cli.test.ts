@@ -125,7 +125,8 @@ afterAll(async () => {
   await Promise.all([home, ...folders].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-describe('data-uploader', () => {
+// Each test spawns several CLI processes (tsx start-up included), slow on a loaded CI machine.
+describe('data-uploader', { timeout: 90_000 }, () => {
   it('logs in (password on stdin), stores the token with mode 0600, answers whoami, and logout revokes it', async () => {
     const login = await finished(
       start(['login', '--server', server.url, '--username', company.users.user.username], {
@@ -257,7 +258,7 @@ describe('data-uploader', () => {
     });
     const done = finished(child);
     // Interrupt once some objects are in the bucket, well before all are.
-    for (let i = 0; i < 400; i++) {
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
       const present = (await bucketListing(server, place.project, prefix)).size;
       if (present >= 20) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
@@ -317,7 +318,7 @@ describe('data-uploader', () => {
     // The driver confirms every 200 files; kill once the ledger holds a first batch, before all are sent.
     let confirmed = 0;
     let sessionId = '';
-    for (let i = 0; i < 600 && confirmed === 0; i++) {
+    for (const deadline = Date.now() + 30_000; confirmed === 0 && Date.now() < deadline; ) {
       const [active] = await activeSessions();
       if (active) ({ id: sessionId, filesDone: confirmed } = active);
       if (confirmed === 0) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -367,7 +368,7 @@ describe('data-uploader', () => {
     });
     const done = finished(child);
     let partsBefore = 0;
-    for (let i = 0; i < 500 && partsBefore === 0; i++) {
+    for (const deadline = Date.now() + 30_000; partsBefore === 0 && Date.now() < deadline; ) {
       partsBefore = (await bucketState(server, place.project, prefix)).uploads[0]?.parts.length ?? 0;
       if (partsBefore === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     }
