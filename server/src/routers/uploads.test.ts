@@ -317,17 +317,20 @@ describe('finish reconciles the ledger with the bucket', () => {
     expect(finished).toMatchObject(await countersFromLedger(server, session.id));
   });
 
-  it('fails a confirmed file whose object has another size than planned', async () => {
+  it('refuses a body of another size than planned at S3, and fails the file if it is confirmed anyway', async () => {
     const { project, cycle } = await projectWithCycle(server, acme, 'acme-reconcile-size');
     const session = await beginSession(userApi, project, cycle);
-    const [key] = (await planSizes(userApi, session.id, { 'S/short.wav': 4000 })).map(keyOf);
-    // The presigned PUT does not pin the length: 1,000 bytes arrive instead of 4,000.
-    await putAndConfirm(userApi, session.id, [{ key: key as string, body: randomBytes(1000) }]);
+    const [key] = (await planSizes(userApi, session.id, { 'S/short.wav': 4000 })).map(keyOf) as [string];
+    // The presigned PUT pins Content-Length: 1,000 bytes instead of 4,000 are refused and nothing is stored.
+    const { urls } = await userApi.uploads.signBatch.mutate({ sessionId: session.id, requests: [{ key }] });
+    expect((await sendTo(urls[0] as { url: string }, 'PUT', randomBytes(1000))).status).toBe(403);
+    expect(await bucketListing(server, project, 'C1/')).toEqual(new Map());
+    await userApi.uploads.confirm.mutate({ sessionId: session.id, files: [{ key }] });
 
     const finished = await userApi.uploads.finish.mutate({ sessionId: session.id });
 
     expect(finished).toMatchObject({ status: 'completed_with_errors', filesDone: 0, bytesDone: 0, filesFailed: 1 });
-    expect(await ledgerRow(server, cycle.id, key as string)).toMatchObject({ status: 'failed' });
+    expect(await ledgerRow(server, cycle.id, key)).toMatchObject({ status: 'failed' });
   });
 
   it('fails, at a later session’s finish, a file an earlier session completed whose object has since gone', async () => {

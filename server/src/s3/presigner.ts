@@ -66,6 +66,11 @@ export interface PresignRequest {
   query?: Record<string, string>;
   /** Headers the URL is signed with; the client must send exactly these. */
   headers?: Record<string, string>;
+  /**
+   * The exact body size, signed as Content-Length: S3 then refuses any other size. Not answered among the
+   * headers to send, because browsers and fetch set Content-Length themselves (and refuse to be told).
+   */
+  contentLength?: number;
   expiresIn: number;
 }
 
@@ -109,7 +114,12 @@ export class Presigner {
         path: url.pathname,
         query: request.query ?? {},
         // Presigned URLs sign the payload as UNSIGNED-PAYLOAD (the signer hoists this into the query, as the SDK does).
-        headers: { ...headers, host: url.host, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+        headers: {
+          ...headers,
+          ...(request.contentLength === undefined ? {} : { 'content-length': String(request.contentLength) }),
+          host: url.host,
+          'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD',
+        },
       },
       { expiresIn: request.expiresIn },
     );

@@ -1,5 +1,5 @@
 import { type Db, schema, sqlRows } from '@data-uploader/drizzle';
-import { partCount, relativePathOfKey, type signBatchInput, type signInput } from '@data-uploader/shared';
+import { partCount, partRange, relativePathOfKey, type signBatchInput, type signInput } from '@data-uploader/shared';
 import { TRPCError } from '@trpc/server';
 import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
@@ -91,7 +91,12 @@ function s3RequestFor(row: PlannedRow, request: SignRequest): Omit<PresignReques
   if (!uploadId) {
     if (method === 'PUT') {
       if (row.partSize) refuse('BAD_REQUEST', `"${key}" is planned as a multipart upload; sign its parts`);
-      return { method, key, headers: request.contentType ? { 'content-type': request.contentType } : {} };
+      return {
+        method,
+        key,
+        headers: request.contentType ? { 'content-type': request.contentType } : {},
+        contentLength: row.size,
+      };
     }
     if (method === 'POST') {
       if (!row.partSize) refuse('BAD_REQUEST', `"${key}" is planned as a single PUT, not a multipart upload`);
@@ -111,7 +116,8 @@ function s3RequestFor(row: PlannedRow, request: SignRequest): Omit<PresignReques
   checkUploadId(row, uploadId);
   if (method === 'PUT') {
     const partNumber = checkPartNumber(row, request.partNumber);
-    return { method, key, query: { partNumber: String(partNumber), uploadId } };
+    const { start, end } = partRange(partNumber, row.size, row.partSize as number);
+    return { method, key, query: { partNumber: String(partNumber), uploadId }, contentLength: end - start };
   }
   if (method === 'GET' || method === 'POST' || method === 'DELETE') {
     if (row.uploadId === null)
