@@ -414,7 +414,10 @@ describe('data-uploader', { timeout: 90_000 }, () => {
       sessionId: earlier.id,
       requests: [{ key: entry.key, uploadId, partNumber: 1 }],
     });
-    expect((await sendTo(urls[0] as { url: string }, 'PUT', bytes.subarray(0, 5 * MiB))).status).toBe(200);
+    expect(
+      (await sendTo(urls[0] as { url: string; headers: Record<string, string> }, 'PUT', bytes.subarray(0, 5 * MiB)))
+        .status,
+    ).toBe(200);
     await api.uploads.fail.mutate({ sessionId: earlier.id, files: [{ key: entry.key, error: 'network gone' }] });
     await api.uploads.finish.mutate({ sessionId: earlier.id });
 
