@@ -1,6 +1,6 @@
 CREATE TYPE "public"."cycle_status" AS ENUM('open', 'closed');--> statement-breakpoint
 CREATE TYPE "public"."file_status" AS ENUM('pending', 'uploading', 'completed', 'failed');--> statement-breakpoint
-CREATE TYPE "public"."upload_session_status" AS ENUM('active', 'completed', 'completed_with_errors', 'aborted');--> statement-breakpoint
+CREATE TYPE "public"."upload_session_status" AS ENUM('active', 'finishing', 'completed', 'completed_with_errors', 'aborted');--> statement-breakpoint
 CREATE TYPE "public"."upload_source" AS ENUM('browser', 'cli', 'job');--> statement-breakpoint
 CREATE TYPE "public"."user_role" AS ENUM('viewer', 'user', 'admin');--> statement-breakpoint
 CREATE TABLE "api_tokens" (

@@ -18,8 +18,10 @@ import { cycles, projects } from './projects.ts';
 import { users } from './users.ts';
 
 export const uploadSource = pgEnum('upload_source', ['browser', 'cli', 'job']);
+// `finishing` while a finish or abort runs: writers see the session is no longer active and stop.
 export const uploadSessionStatus = pgEnum('upload_session_status', [
   'active',
+  'finishing',
   'completed',
   'completed_with_errors',
   'aborted',

@@ -57,6 +57,7 @@ export async function confirmFiles(
         as v(id, etag, sha256, was)
       where ${idIn(open.map((row) => row.id))} and ${files}.id = v.id and ${files}.status <> 'completed'
         and ${files}.session_id = ${writable.session.id}
+        and exists (select 1 from ${uploadSessions} s where s.id = ${writable.session.id} and s.status = 'active')
       returning ${files}.size, v.was
     ), counted as (
       update ${uploadSessions} set files_done = files_done + (select count(*) from updated),
@@ -101,6 +102,7 @@ export async function failFiles(
                   ${sql.param(open.map((row) => row.status))}::text[]) as v(id, error, was)
       where ${idIn(open.map((row) => row.id))} and ${files}.id = v.id and ${files}.status <> 'completed'
         and ${files}.session_id = ${writable.session.id}
+        and exists (select 1 from ${uploadSessions} s where s.id = ${writable.session.id} and s.status = 'active')
       returning ${files}.id, v.was
     ), counted as (
       update ${uploadSessions} set files_failed = files_failed + (select count(*) from updated where was <> 'failed')

@@ -11,6 +11,7 @@ import {
   sizeProblem,
   utf8ByteLength,
 } from '@data-uploader/shared';
+import { TRPCError } from '@trpc/server';
 import { eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { idIn, ledgerByPaths } from './ledgerLookup.ts';
@@ -165,6 +166,14 @@ export async function planBatch(
     // Planners of one cycle take turns (a batch is ~0.1 s): two batches that share paths in different orders
     // would otherwise deadlock on the ledger's unique index. Other cycles plan in parallel.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${session.cycleId}::text))`);
+    // Holding the session row until commit makes a finish that starts meanwhile wait for this batch.
+    const [live] = await sqlRows<{ status: string }>(
+      tx,
+      sql`select status from ${uploadSessions} where id = ${session.id} for share`,
+    );
+    if (live?.status !== 'active') {
+      throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'This upload session is closing or closed' });
+    }
     const ledger = await ledgerRows(
       tx,
       session.cycleId,

@@ -1,6 +1,7 @@
 import { type Db, schema, sqlRows } from '@data-uploader/drizzle';
 import { cycleKeyPrefix } from '@data-uploader/shared';
-import { eq, sql } from 'drizzle-orm';
+import { TRPCError } from '@trpc/server';
+import { and, eq, sql } from 'drizzle-orm';
 import pLimit from 'p-limit';
 import type { Storage } from '../s3/storage.ts';
 import { idIn, ledgerByPaths } from './ledgerLookup.ts';
@@ -14,7 +15,11 @@ const { files, uploadSessionSkips, uploadSessions } = schema;
  * - this session's files found with their expected size become completed, the others failed;
  * - files completed earlier (by any session) that are gone or changed size become failed.
  */
-export async function finishSession(db: Db, storage: Storage, { session, place }: WritableSession) {
+export async function finishSession(db: Db, storage: Storage, writable: WritableSession) {
+  return closing(db, writable.session.id, () => reconcile(db, storage, writable));
+}
+
+async function reconcile(db: Db, storage: Storage, { session, place }: WritableSession) {
   const [{ stamp } = { stamp: '' }] = await sqlRows<{ stamp: string }>(db, sql`select now()::text as stamp`);
   const prefix = cycleKeyPrefix(place.keyPrefix, place.cyclePrefix);
   for await (const page of storage.listObjects(place, prefix)) {
@@ -92,6 +97,31 @@ async function recountAfterLoss(db: Db, sessionId: string) {
     .where(eq(uploadSessions.id, sessionId));
 }
 
+/**
+ * Runs a finish or abort with the session marked `finishing` first: plans still in flight complete before (they
+ * hold the session row), later plans, confirms and fails see it is no longer active, and a second finish is
+ * refused. If the work fails (S3 unreachable, say) the session is active again, so the client can retry.
+ */
+async function closing<T>(db: Db, sessionId: string, work: () => Promise<T>): Promise<T> {
+  const claimed = await db
+    .update(uploadSessions)
+    .set({ status: 'finishing' })
+    .where(and(eq(uploadSessions.id, sessionId), eq(uploadSessions.status, 'active')))
+    .returning({ id: uploadSessions.id });
+  if (claimed.length === 0) {
+    throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'This upload session is already closing or closed' });
+  }
+  try {
+    return await work();
+  } catch (error) {
+    await db
+      .update(uploadSessions)
+      .set({ status: 'active' })
+      .where(and(eq(uploadSessions.id, sessionId), eq(uploadSessions.status, 'finishing')));
+    throw error;
+  }
+}
+
 /** Recounts a closing session from its ledger rows, so its counters are exactly what the ledger says. */
 async function settleCounters(db: Db, sessionId: string, how: 'finish' | 'abort') {
   const totals = await ledgerTotals(db, sessionId);
@@ -104,7 +134,11 @@ async function settleCounters(db: Db, sessionId: string, how: 'finish' | 'abort'
 }
 
 /** Aborts the session's unfinished multipart uploads in S3 and closes it; finished files stay. */
-export async function abortSession(db: Db, storage: Storage, { session, place }: WritableSession) {
+export async function abortSession(db: Db, storage: Storage, writable: WritableSession) {
+  return closing(db, writable.session.id, () => abortUploads(db, storage, writable));
+}
+
+async function abortUploads(db: Db, storage: Storage, { session, place }: WritableSession) {
   const open = await sqlRows<{ id: string; s3_key: string; upload_id: string }>(
     db,
     sql`
