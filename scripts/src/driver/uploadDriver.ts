@@ -179,6 +179,8 @@ export class UploadDriver {
     confirmations: Confirmations,
     failed: FailedFile[],
   ) {
+    // A stopped run signs nothing more: queued batches end here instead of asking for URLs nobody will use.
+    this.#options.signal?.throwIfAborted();
     const { urls } = await this.#api.uploads.signBatch.mutate({
       sessionId,
       requests: batch.map((entry) => ({ key: entry.key })),
@@ -209,6 +211,7 @@ export class UploadDriver {
     confirmations: Confirmations,
     failed: FailedFile[],
   ) {
+    this.#options.signal?.throwIfAborted();
     try {
       const partSize = entry.partSize as number;
       const { uploadId, done } = await this.#startOrResume(sessionId, entry);
@@ -219,6 +222,7 @@ export class UploadDriver {
       const handle = await open(file.absolutePath, 'r');
       try {
         for (const numbers of chunks(missing, signBatchSize)) {
+          this.#options.signal?.throwIfAborted();
           const { urls } = await this.#api.uploads.signBatch.mutate({
             sessionId,
             requests: numbers.map((partNumber) => ({ key: entry.key, uploadId, partNumber })),
