@@ -17,6 +17,7 @@ import { maxPlanBatch, maxSignBatch } from '@data-uploader/shared';
 import pLimit from 'p-limit';
 import pg from 'pg';
 import { createApi } from '../driver/api.ts';
+import { fieldFolder } from './fieldFolder.ts';
 
 const sizes = (process.env.BENCH_SIZES ?? '30000,100000,300000').split(',').map(Number);
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -41,20 +42,6 @@ async function scratchDatabase() {
   };
 }
 
-function fieldFolder(count: number) {
-  // 50 sensors, recordings every 10 minutes, as an AudioMoth campaign writes them.
-  return Array.from({ length: count }, (_, i) => {
-    const sensor = `SENSOR_${String(i % 50).padStart(3, '0')}`;
-    const minute = Math.floor(i / 50) * 10;
-    const day = new Date(Date.UTC(2025, 8, 1) + minute * 60_000).toISOString().replace(/[-:]/g, '').slice(0, 15);
-    return {
-      relativePath: `${sensor}/${day.replace('T', '_')}.WAV`,
-      size: 1_000_000 + (i % 1000),
-      lastModified: Date.now(),
-    };
-  });
-}
-
 async function timed<T>(work: () => Promise<T>, label = ''): Promise<[T, number]> {
   const start = performance.now();
   const result = await work();
@@ -64,12 +51,12 @@ async function timed<T>(work: () => Promise<T>, label = ''): Promise<[T, number]
 }
 
 /** Starts the app in its own process (benchServer.ts) on a scratch database; answers its URL, token and pid. */
-async function startServer(databaseUrl: string, dataDir: string) {
+async function startServer(databaseUrl: string, dataDir: string, count: number) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', fileURLToPath(new URL('./benchServer.ts', import.meta.url))],
     {
-      env: { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir },
+      env: { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, BENCH_FILES: String(count) },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
@@ -91,7 +78,7 @@ async function rssOf(pid: number): Promise<number> {
 async function benchOne(count: number) {
   const scratch = await scratchDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'du-bench-'));
-  const server = await startServer(scratch.url, dataDir);
+  const server = await startServer(scratch.url, dataDir, count);
   const folder = fieldFolder(count);
   try {
     const api = createApi(server.url, { token: server.token });
