@@ -140,6 +140,16 @@ export async function signIn(baseUrl: string, username: string, password = testP
   return client;
 }
 
+/** The error of a call that must fail: its code, field errors and message (throws if it succeeded). */
+export async function failure(call: Promise<unknown>) {
+  const error = await call.then(
+    () => null,
+    (caught: { data?: { code?: string; fieldErrors?: Record<string, string[]> }; message: string }) => caught,
+  );
+  if (!error) throw new Error('the call succeeded');
+  return { code: error.data?.code, fieldErrors: error.data?.fieldErrors ?? {}, message: error.message };
+}
+
 /** The tRPC error code of a rejected call (`NOT_FOUND`, `FORBIDDEN`…), or 'OK' when it succeeded. */
 export async function outcome(call: Promise<unknown>): Promise<string> {
   try {

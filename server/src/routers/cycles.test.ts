@@ -1,7 +1,15 @@
 import { schema } from '@data-uploader/drizzle';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiClient, outcome, seedCompany, signIn, startTestServer, type TestServer } from '../../test/harness.ts';
+import {
+  type ApiClient,
+  failure,
+  outcome,
+  seedCompany,
+  signIn,
+  startTestServer,
+  type TestServer,
+} from '../../test/harness.ts';
 
 let server: TestServer;
 let admin: ApiClient;
@@ -30,15 +38,6 @@ const allCycles = () => server.db.select().from(schema.cycles).orderBy(asc(schem
 async function cycleRow(id: string) {
   const [row] = await server.db.select().from(schema.cycles).where(eq(schema.cycles.id, id));
   return row;
-}
-
-async function failure(call: Promise<unknown>) {
-  const error = await call.then(
-    () => null,
-    (caught: { data?: { code?: string; fieldErrors?: Record<string, string[]> }; message: string }) => caught,
-  );
-  if (!error) throw new Error('the call succeeded');
-  return { code: error.data?.code, fieldErrors: error.data?.fieldErrors ?? {}, message: error.message };
 }
 
 describe('cycles.create', () => {

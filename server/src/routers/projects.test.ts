@@ -3,6 +3,7 @@ import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ApiClient,
+  failure,
   outcome,
   type SeededCompany,
   seedCompany,
@@ -34,16 +35,6 @@ const allProjects = () => server.db.select().from(schema.projects).orderBy(asc(s
 async function projectRow(id: string) {
   const [row] = await server.db.select().from(schema.projects).where(eq(schema.projects.id, id));
   return row;
-}
-
-/** The error of a call that must fail. */
-async function failure(call: Promise<unknown>) {
-  const error = await call.then(
-    () => null,
-    (caught: { data?: { code?: string; fieldErrors?: Record<string, string[]> }; message: string }) => caught,
-  );
-  if (!error) throw new Error('the call succeeded');
-  return { code: error.data?.code, fieldErrors: error.data?.fieldErrors ?? {}, message: error.message };
 }
 
 describe('projects.create and projects.get', () => {
