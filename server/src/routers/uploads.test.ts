@@ -1178,3 +1178,34 @@ describe('the ledger rows a session writes', () => {
     ]);
   });
 });
+
+describe('a finish that cannot reach S3', () => {
+  it('leaves the session active so the finish can be tried again, and a second finish at once is refused', async () => {
+    // A server of its own: its embedded S3 server is stopped mid-test, a real outage rather than a mock.
+    const lonely = await startTestServer();
+    try {
+      const company = await seedCompany(lonely.db, 'lonely');
+      const api = apiClient(lonely.url, { token: await tokenOf(lonely, company.users.user.id) });
+      const { project, cycle } = await projectWithCycle(lonely, company, 'lonely-outage');
+      const session = await beginSession(api, project, cycle);
+      await planSizes(api, session.id, { 'O/a.wav': 10 });
+
+      const [first, second] = await Promise.all([
+        outcome(api.uploads.finish.mutate({ sessionId: session.id })),
+        (async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return outcome(api.uploads.finish.mutate({ sessionId: session.id }));
+        })(),
+      ]);
+      expect([first, second].sort()).toEqual(['OK', 'PRECONDITION_FAILED']);
+
+      const retry = await beginSession(api, project, cycle, 'after an outage');
+      await planSizes(api, retry.id, { 'O/b.wav': 10 });
+      await lonely.storage.embedded?.stop();
+      expect(await outcome(api.uploads.finish.mutate({ sessionId: retry.id }))).toBe('INTERNAL_SERVER_ERROR');
+      expect(await sessionRow(lonely, retry.id)).toMatchObject({ status: 'active', finishedAt: null });
+    } finally {
+      await lonely.close();
+    }
+  });
+});
