@@ -22,9 +22,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { maxSignBatch, partCount, partRange } from '@data-uploader/shared';
 import pLimit from 'p-limit';
-import pg from 'pg';
+
 import { type Api, createApi } from '../driver/api.ts';
 import { UploadDriver } from '../driver/uploadDriver.ts';
+import { scratchDatabase } from './scratchDatabase.ts';
 
 const MiB = 1024 * 1024;
 const thisFile = fileURLToPath(import.meta.url);
@@ -85,23 +86,6 @@ async function run(command: string, args: string[], env: NodeJS.ProcessEnv) {
   const ms = performance.now() - start;
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`);
   return { stdout, ms };
-}
-
-async function scratchDatabase(adminUrl: string) {
-  const name = `du_clibench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      if (process.env.BENCH_KEEP) console.error(`  kept database ${name}`);
-      else await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
 }
 
 async function startServer(databaseUrl: string, dataDir: string) {
@@ -248,7 +232,7 @@ async function main() {
   }
 
   try {
-    scratch = await scratchDatabase(adminUrl);
+    scratch = await scratchDatabase(adminUrl, 'du_clibench');
     server = await startServer(scratch.url, path.join(temp, 'data'));
     const api = createApi(server.url, { token: server.token });
     const project = await api.projects.create.mutate({ name: 'CLI bench', bucket: 'cli-bench' });

@@ -6,7 +6,6 @@
  * (full ledger, all skip). BENCH_SIZES, BENCH_PLAN_IN_FLIGHT, BENCH_VERBOSE, BENCH_KEEP tune it.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,32 +14,16 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { maxPlanBatch, maxSignBatch } from '@data-uploader/shared';
 import pLimit from 'p-limit';
-import pg from 'pg';
+
 import { createApi } from '../driver/api.ts';
 import { fieldFolder } from './fieldFolder.ts';
+import { scratchDatabase } from './scratchDatabase.ts';
 
 const sizes = (process.env.BENCH_SIZES ?? '30000,100000,300000').split(',').map(Number);
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
-
-async function scratchDatabase() {
-  const name = `du_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      if (process.env.BENCH_KEEP) console.error(`  kept database ${name}`);
-      else await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
-}
 
 async function timed<T>(work: () => Promise<T>, label = ''): Promise<[T, number]> {
   const start = performance.now();
@@ -76,7 +59,7 @@ async function rssOf(pid: number): Promise<number> {
 }
 
 async function benchOne(count: number) {
-  const scratch = await scratchDatabase();
+  const scratch = await scratchDatabase(adminUrl, 'du_bench');
   const dataDir = await mkdtemp(path.join(tmpdir(), 'du-bench-'));
   const server = await startServer(scratch.url, dataDir, count);
   const folder = fieldFolder(count);
