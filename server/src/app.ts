@@ -1,8 +1,10 @@
 import type { Db } from '@data-uploader/drizzle';
+import { existsSync } from 'node:fs';
 import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import { sql } from 'drizzle-orm';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { contextFactory } from './context.ts';
 import { type AppRouter, appRouter } from './router.ts';
@@ -13,13 +15,15 @@ export interface AppOptions {
   db: Db;
   storage: Storage;
   logger?: FastifyServerOptions['logger'];
+  /** The built web app (`client/dist`); without it the server answers the API only. */
+  clientDir?: string;
 }
 
 // Plan batches of 5,000 paths of up to 1 KiB each fit; anything larger is refused with 413.
 const bodyLimit = 8 * 1024 * 1024;
 
 /** Builds the Fastify app; nothing listens until the caller says so. */
-export async function buildApp({ config, db, storage, logger = false }: AppOptions) {
+export async function buildApp({ config, db, storage, logger = false, clientDir }: AppOptions) {
   const app = Fastify({
     logger,
     // A 300k-file upload makes hundreds of thousands of signing calls; errors are logged, not every request.
@@ -59,5 +63,25 @@ export async function buildApp({ config, db, storage, logger = false }: AppOptio
     return reply.code(ok ? 200 : 503).send({ ok, db: dbOk ? 'ok' : 'unreachable', s3 });
   });
 
+  if (clientDir && existsSync(clientDir)) await serveWebApp(app, clientDir);
   return app;
+}
+
+/**
+ * The web app's files: hashed assets cached for good, and index.html for every other page address so that a
+ * reload of /projects/… works (the app routes in the browser).
+ */
+async function serveWebApp(app: FastifyInstance, clientDir: string) {
+  await app.register(fastifyStatic, {
+    root: clientDir,
+    wildcard: false,
+    setHeaders(reply, path) {
+      reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const isPage = request.method === 'GET' && !request.url.startsWith('/trpc') && !request.url.startsWith('/assets/');
+    if (!isPage) return reply.code(404).send({ error: 'Not found' });
+    return reply.header('cache-control', 'no-cache').sendFile('index.html');
+  });
 }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.ts';
 import { ConfigError, readConfig } from './config.ts';
 import { openDatabase } from './database.ts';
@@ -10,7 +11,13 @@ async function main() {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const started = performance.now();
   const [database, storage] = await Promise.all([openDatabase(config), Storage.open(config)]);
-  const app = await buildApp({ config, db: database.db, storage, logger: { level: config.LOG_LEVEL } });
+  const app = await buildApp({
+    config,
+    db: database.db,
+    storage,
+    logger: { level: config.LOG_LEVEL },
+    clientDir: fileURLToPath(new URL('../../client/dist', import.meta.url)),
+  });
 
   const firstAdmin = await createFirstAdmin(database.db);
   if (firstAdmin) {

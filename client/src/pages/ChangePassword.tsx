@@ -1,0 +1,72 @@
+import { Navigate, useNavigate } from '@solidjs/router';
+import { createSignal, Show } from 'solid-js';
+import { ErrorMessage } from '../components/ErrorMessage.tsx';
+import { fieldError } from '../errors.ts';
+import { me, refetchMe } from '../me.ts';
+import { trpc } from '../trpc.ts';
+
+/** Forced at first sign-in (and after an admin's reset); also reachable from the account page. */
+export function ChangePassword() {
+  const navigate = useNavigate();
+  const [error, setError] = createSignal<unknown>();
+  const [mismatch, setMismatch] = createSignal(false);
+  const [busy, setBusy] = createSignal(false);
+
+  const submit = async (event: SubmitEvent) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    const newPassword = String(form.get('newPassword'));
+    setMismatch(newPassword !== String(form.get('repeat')));
+    if (mismatch()) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await trpc.auth.changePassword.mutate({ currentPassword: String(form.get('currentPassword')), newPassword });
+      await refetchMe();
+      navigate('/', { replace: true });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Show when={me() !== null} fallback={<Navigate href="/sign-in" />}>
+      <div class="centered">
+        <form class="card narrow" onSubmit={submit} aria-labelledby="change-password-title">
+          <h1 id="change-password-title">Choose your password</h1>
+          <Show when={me()?.mustChangePassword}>
+            <p class="muted">
+              You signed in with a temporary password. Choose your own before you go on; every other device you are
+              signed in on is signed out.
+            </p>
+          </Show>
+          <label>
+            Current password
+            <input name="currentPassword" type="password" autocomplete="current-password" required />
+          </label>
+          <label>
+            New password
+            <input name="newPassword" type="password" autocomplete="new-password" required minlength="12" />
+            <small class="hint">At least 12 characters, not containing your username.</small>
+            <Show when={fieldError(error(), 'newPassword')}>
+              {(message) => <small class="error">{message()}</small>}
+            </Show>
+          </label>
+          <label>
+            New password again
+            <input name="repeat" type="password" autocomplete="new-password" required />
+            <Show when={mismatch()}>
+              <small class="error">The two new passwords differ</small>
+            </Show>
+          </label>
+          <ErrorMessage error={error()} />
+          <button type="submit" class="primary" disabled={busy()}>
+            {busy() ? 'Saving…' : 'Save password'}
+          </button>
+        </form>
+      </div>
+    </Show>
+  );
+}

@@ -1,0 +1,3 @@
+export function Project() {
+  return <h1>Project</h1>;
+}

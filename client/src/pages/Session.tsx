@@ -1,0 +1,3 @@
+export function Session() {
+  return <h1>Session</h1>;
+}
