@@ -7,6 +7,9 @@ export default defineConfig({
         test: { name: 'shared', include: ['shared/src/**/*.test.ts'], environment: 'node' },
       },
       {
+        test: { name: 'client', include: ['client/src/**/*.test.ts'], environment: 'node' },
+      },
+      {
         test: {
           name: 'scripts',
           include: ['scripts/src/**/*.test.ts'],

@@ -12,7 +12,8 @@ function dataOf(error: unknown): ErrorData | undefined {
 /** A sentence a person can act on, for any error a call to the server can end with. */
 export function errorMessage(error: unknown): string {
   if (error instanceof TRPCClientError) {
-    if (!error.data && /fetch|network/i.test(error.message)) return 'The server cannot be reached; check the connection';
+    if (!error.data && /fetch|network/i.test(error.message))
+      return 'The server cannot be reached; check the connection';
     return error.message;
   }
   if (error instanceof Error) return error.message;

@@ -12,4 +12,4 @@ const [me, { refetch, mutate }] = createResource<Me | null>(() =>
   }),
 );
 
-export { me, refetch as refetchMe, mutate as setMe };
+export { me, mutate as setMe, refetch as refetchMe };

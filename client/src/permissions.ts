@@ -1,4 +1,4 @@
-import { type ProcedurePath, may } from '@data-uploader/shared';
+import { may, type ProcedurePath } from '@data-uploader/shared';
 import { me } from './me.ts';
 
 /** Whether the signed-in person may call a procedure; controls they may not use are not shown at all. */

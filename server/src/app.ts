@@ -1,5 +1,5 @@
-import type { Db } from '@data-uploader/drizzle';
 import { existsSync } from 'node:fs';
+import type { Db } from '@data-uploader/drizzle';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
