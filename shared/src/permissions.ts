@@ -39,6 +39,7 @@ export const permissions = {
   'projects.unarchive': 'admin',
   'cycles.list': 'viewer',
   'cycles.get': 'viewer',
+  'cycles.totals': 'viewer',
   'cycles.create': 'admin',
   'cycles.update': 'admin',
   'cycles.close': 'admin',

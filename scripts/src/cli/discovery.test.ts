@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discover, isHiddenOrSystem } from './discovery.ts';
+import { discover } from './discovery.ts';
 
 let root: string;
 let outside: string;
@@ -65,14 +65,5 @@ describe('discover', () => {
     expect(only.skippedByPattern).toBe(3);
     const without = await discover(root, { exclude: ['**/deep/**', '*.wav', '**/*.wav'] });
     expect(without.files.map((f) => f.relativePath)).toEqual(['S1/20250101_000000.WAV']);
-  });
-});
-
-describe('isHiddenOrSystem', () => {
-  it('knows the usual junk, case-insensitively, and leaves recordings alone', () => {
-    for (const name of ['.DS_Store', 'THUMBS.DB', 'Desktop.ini', '._x.WAV', '.Trashes', 'system volume information']) {
-      expect(isHiddenOrSystem(name)).toBe(true);
-    }
-    for (const name of ['20250101_000000.WAV', 'Thumbs.db.wav', 'S4A01234']) expect(isHiddenOrSystem(name)).toBe(false);
   });
 });

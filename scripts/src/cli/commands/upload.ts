@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { maxPlanBatch, normaliseRelativePath } from '@data-uploader/shared';
+import { maxPlanBatch, normaliseRelativePath, summariseSensors } from '@data-uploader/shared';
 import type { Api } from '../../driver/api.ts';
 import { defaultRetryPolicy } from '../../driver/transfer.ts';
 import { type LocalFile, UploadDriver, type UploadResult } from '../../driver/uploadDriver.ts';
@@ -10,7 +10,6 @@ import { exitCodes, explain, usageError } from '../errors.ts';
 import { formatBytes, table } from '../format.ts';
 import { readJobFile } from '../jobFile.ts';
 import { type OutputMode, Progress, printJson } from '../progress.ts';
-import { summariseSensors } from '../recordings.ts';
 import { type Cycle, cycleByPrefix, type Project, projectByBucket, resolveCycle, resolveProject } from '../resolve.ts';
 
 export interface UploadFlags extends GlobalFlags {

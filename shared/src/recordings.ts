@@ -1,5 +1,3 @@
-import type { LocalFile } from '../driver/uploadDriver.ts';
-
 /**
  * `YYYYMMDD_HHMMSS` (AudioMoth, Song Meter) or `YYYYMMDD-HHMMSS` anywhere in the file name, as an ISO time
  * without a zone: recorders write local or UTC time depending on their settings, and the name does not say.
@@ -37,7 +35,7 @@ export interface SensorSummary {
 export const topLevel = '(top level)';
 
 /** Per sensor folder (the first path segment): files, bytes and the span of recording times in the names. */
-export function summariseSensors(files: LocalFile[]): SensorSummary[] {
+export function summariseSensors(files: Iterable<{ relativePath: string; size: number }>): SensorSummary[] {
   const sensors = new Map<string, SensorSummary>();
   for (const file of files) {
     const slash = file.relativePath.indexOf('/');
