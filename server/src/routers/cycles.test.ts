@@ -1,5 +1,5 @@
 import { schema } from '@data-uploader/drizzle';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ApiClient,
@@ -302,5 +302,45 @@ describe('cycles.list and cycles.get', () => {
     await admin.cycles.create.mutate({ projectId: project.id });
     await admin.projects.archive.mutate({ id: project.id });
     expect((await viewer.cycles.list.query({ projectId: project.id })).map((cycle) => cycle.name)).toEqual(['C1']);
+  });
+});
+
+describe('cycles.totals', () => {
+  /** Marks one planned file of a cycle as the ledger would after an upload arrived or failed. */
+  async function setFileStatus(cycleId: string, relativePath: string, status: 'completed' | 'failed') {
+    await server.db
+      .update(schema.files)
+      .set({ status })
+      .where(and(eq(schema.files.cycleId, cycleId), eq(schema.files.relativePath, relativePath)));
+  }
+
+  it('counts each cycle’s ledger: files and bytes planned and arrived, files failed; zeros for an empty cycle', async () => {
+    const project = await newProject();
+    const first = await admin.cycles.create.mutate({ projectId: project.id });
+    const empty = await admin.cycles.create.mutate({ projectId: project.id });
+    const session = await admin.uploads.begin.mutate({ projectId: project.id, cycleId: first.id });
+    await admin.uploads.plan.mutate({
+      sessionId: session.id,
+      files: [
+        { relativePath: '950349/a.wav', size: 1000 },
+        { relativePath: '950349/b.wav', size: 2000 },
+        { relativePath: '950350/c.wav', size: 4000 },
+      ],
+    });
+    await setFileStatus(first.id, '950349/a.wav', 'completed');
+    await setFileStatus(first.id, '950349/b.wav', 'failed');
+
+    expect(await viewer.cycles.totals.query({ projectId: project.id })).toEqual([
+      { cycleId: first.id, filesTotal: 3, filesCompleted: 1, filesFailed: 1, bytesTotal: 7000, bytesCompleted: 1000 },
+      { cycleId: empty.id, filesTotal: 0, filesCompleted: 0, filesFailed: 0, bytesTotal: 0, bytesCompleted: 0 },
+    ]);
+  });
+
+  it('answers NOT_FOUND for another company’s project, exactly like a missing one', async () => {
+    const theirs = await newProject(globexAdmin);
+    await globexAdmin.cycles.create.mutate({ projectId: theirs.id });
+    const foreign = await failure(viewer.cycles.totals.query({ projectId: theirs.id }));
+    expect(foreign.code).toBe('NOT_FOUND');
+    expect(foreign).toEqual(await failure(viewer.cycles.totals.query({ projectId: crypto.randomUUID() })));
   });
 });

@@ -8,13 +8,15 @@ import {
   updateCycleInput,
 } from '@data-uploader/shared';
 import { TRPCError } from '@trpc/server';
-import { asc, eq } from 'drizzle-orm';
+import { asc, count, eq, sql } from 'drizzle-orm';
 import { cycleColumns, loadCycle, loadProject } from '../services/access.ts';
 import { recordAudit } from '../services/audit.ts';
 import { unlessTaken } from '../services/conflicts.ts';
 import { type AuthedContext, authedProcedure, router } from '../trpc.ts';
 
-const { cycles } = schema;
+const { cycles, files } = schema;
+
+const completed = sql`${files.status} = 'completed'`;
 
 async function setStatus(ctx: AuthedContext, id: string, status: 'open' | 'closed') {
   const cycle = await loadCycle(ctx, id);
@@ -39,6 +41,28 @@ export const cyclesRouter = router({
       .select(cycleColumns)
       .from(cycles)
       .where(eq(cycles.projectId, project.id))
+      .orderBy(asc(cycles.createdAt));
+  }),
+
+  /**
+   * What the ledger holds for each cycle of a project: files and bytes planned, how many of them arrived
+   * (`completed`) and how many failed. Every cycle gets a row, zeros when nothing was planned yet.
+   */
+  totals: authedProcedure.input(listCyclesInput).query(async ({ ctx, input }) => {
+    const project = await loadProject(ctx, input.projectId);
+    return ctx.db
+      .select({
+        cycleId: cycles.id,
+        filesTotal: count(files.id),
+        filesCompleted: sql<number>`count(*) filter (where ${completed})`.mapWith(Number),
+        filesFailed: sql<number>`count(*) filter (where ${files.status} = 'failed')`.mapWith(Number),
+        bytesTotal: sql<number>`coalesce(sum(${files.size}), 0)`.mapWith(Number),
+        bytesCompleted: sql<number>`coalesce(sum(${files.size}) filter (where ${completed}), 0)`.mapWith(Number),
+      })
+      .from(cycles)
+      .leftJoin(files, eq(files.cycleId, cycles.id))
+      .where(eq(cycles.projectId, project.id))
+      .groupBy(cycles.id)
       .orderBy(asc(cycles.createdAt));
   }),
 

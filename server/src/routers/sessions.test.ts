@@ -88,6 +88,16 @@ describe('sessions.list', () => {
     expect(listed[0]).toMatchObject({ label: 'history 4', username: 'acme-admin', status: 'active' });
   });
 
+  it('names the project and cycle each session went to', async () => {
+    const listed = await viewerApi.sessions.list.query({ projectId: history.p1 });
+    expect(listed.map((session) => [session.projectName, session.cycleName])).toEqual([
+      ['Project acme-history-one', 'C1'],
+      ['Project acme-history-one', 'C1'],
+      ['Project acme-history-one', 'C2'],
+      ['Project acme-history-one', 'C1'],
+    ]);
+  });
+
   it('filters by project and by cycle', async () => {
     expect(ids(await userApi.sessions.list.query({ projectId: history.p1 }))).toEqual([sid(4), sid(3), sid(1), sid(0)]);
     expect(ids(await userApi.sessions.list.query({ cycleId: history.p1c1 }))).toEqual([sid(4), sid(3), sid(0)]);

@@ -5,7 +5,7 @@ import { loadCycle, loadProject } from '../services/access.ts';
 import { loadUploadSession, uploadSessionColumns } from '../services/uploadSessions.ts';
 import { authedProcedure, router } from '../trpc.ts';
 
-const { files, uploadSessions, users } = schema;
+const { cycles, files, projects, uploadSessions, users } = schema;
 
 const durationSeconds = (session: { startedAt: Date; finishedAt: Date | null; lastActivityAt: Date }) =>
   Math.round(((session.finishedAt ?? session.lastActivityAt).getTime() - session.startedAt.getTime()) / 1000);
@@ -13,16 +13,18 @@ const durationSeconds = (session: { startedAt: Date; finishedAt: Date | null; la
 /** Where a session sits in the history, at the database's full (microsecond) precision, ties broken by id. */
 const cursor = sql<string>`to_char(${uploadSessions.startedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '|' || ${uploadSessions.id}`;
 
-/** Upload history: sessions of the company, newest first, with their counters. */
+/** Upload history: sessions of the company, newest first, with their counters and where they went. */
 export const sessionsRouter = router({
   list: authedProcedure.input(listSessionsInput).query(async ({ ctx, input }) => {
     if (input.projectId) await loadProject(ctx, input.projectId);
     if (input.cycleId) await loadCycle(ctx, input.cycleId);
     const [beforeStart, beforeId] = input.before?.split('|') ?? [];
     const rows = await ctx.db
-      .select({ ...uploadSessionColumns, cursor })
+      .select({ ...uploadSessionColumns, projectName: projects.name, cycleName: cycles.name, cursor })
       .from(uploadSessions)
       .innerJoin(users, eq(users.id, uploadSessions.userId))
+      .innerJoin(projects, eq(projects.id, uploadSessions.projectId))
+      .innerJoin(cycles, eq(cycles.id, uploadSessions.cycleId))
       .where(
         and(
           eq(uploadSessions.companyId, ctx.user.companyId),
