@@ -30,11 +30,12 @@ export interface TestServer {
 export async function startTestServer(
   env: Record<string, string> = {},
   kind: 'default' | 'pglite' = 'default',
+  { clientDir }: { clientDir?: string } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'du-test-'));
   const config = readConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env });
   const [database, storage] = await Promise.all([createTestDatabase(kind), Storage.open(config)]);
-  const app = await buildApp({ config, db: database.db, storage });
+  const app = await buildApp({ config, db: database.db, storage, ...(clientDir ? { clientDir } : {}) });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recordingTime, summariseSensors, topLevel } from './recordings.ts';
+import { recordingTime, sensorOf, summariseSensors, topLevel } from './recordings.ts';
 
 describe('recordingTime', () => {
   it('reads AudioMoth / Song Meter names and the dashed form', () => {
@@ -33,5 +33,12 @@ describe('summariseSensors', () => {
       { sensor: 'A', files: 3, bytes: 6, firstRecording: '2025-01-01T12:00:00', lastRecording: '2025-01-03T00:00:00' },
       { sensor: 'B', files: 1, bytes: 5, firstRecording: '2025-01-02T00:00:00', lastRecording: '2025-01-02T00:00:00' },
     ]);
+  });
+});
+
+describe('sensorOf', () => {
+  it('is the first path segment, or the top level for loose files', () => {
+    expect(sensorOf('950349/sub/20250909_092000.WAV')).toBe('950349');
+    expect(sensorOf('notes.txt')).toBe(topLevel);
   });
 });

@@ -34,12 +34,17 @@ export interface SensorSummary {
 /** Files at the top of the folder, outside any sensor folder. */
 export const topLevel = '(top level)';
 
+/** The sensor folder a file belongs to: the first segment of its relative path. */
+export function sensorOf(relativePath: string): string {
+  const slash = relativePath.indexOf('/');
+  return slash === -1 ? topLevel : relativePath.slice(0, slash);
+}
+
 /** Per sensor folder (the first path segment): files, bytes and the span of recording times in the names. */
 export function summariseSensors(files: Iterable<{ relativePath: string; size: number }>): SensorSummary[] {
   const sensors = new Map<string, SensorSummary>();
   for (const file of files) {
-    const slash = file.relativePath.indexOf('/');
-    const sensor = slash === -1 ? topLevel : file.relativePath.slice(0, slash);
+    const sensor = sensorOf(file.relativePath);
     let summary = sensors.get(sensor);
     if (!summary) {
       summary = { sensor, files: 0, bytes: 0, firstRecording: null, lastRecording: null };

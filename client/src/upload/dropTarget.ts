@@ -1,0 +1,41 @@
+import { type ScanCounters, type ScannedFile, scanTree } from './folderScan.ts';
+import { nodesFromDrop, scanFileList } from './folderSources.ts';
+
+/**
+ * Takes drops and file-picker choices away from the Dashboard before it sees them: the Dashboard would read a
+ * whole 100k-file folder into Uppy in one frozen task. Our scan lists it lazily and feeds Uppy a window instead.
+ * Returns the function that removes the listeners.
+ */
+export function interceptDashboardInput(
+  container: HTMLElement,
+  counters: ScanCounters,
+  onFiles: (batches: AsyncIterable<ScannedFile[]>) => void,
+  /** The Dashboard never saw the drop, so its "drop here" highlight must be cleared for it. */
+  clearHighlight: () => void,
+): () => void {
+  const onDrop = (event: DragEvent) => {
+    if (!event.dataTransfer) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const nodes = nodesFromDrop(event.dataTransfer);
+    clearHighlight();
+    if (nodes.length > 0) onFiles(scanTree(nodes, counters));
+  };
+  const onChange = (event: Event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement) || input.type !== 'file' || !input.files) return;
+    event.stopPropagation();
+    const files = input.files;
+    onFiles(scanFileList(files, counters));
+    // Choosing the same folder again must fire another change.
+    queueMicrotask(() => {
+      input.value = '';
+    });
+  };
+  container.addEventListener('drop', onDrop, true);
+  container.addEventListener('change', onChange, true);
+  return () => {
+    container.removeEventListener('drop', onDrop, true);
+    container.removeEventListener('change', onChange, true);
+  };
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { RecordBatcher } from './recordBatcher.ts';
+
+describe('RecordBatcher', () => {
+  it('sends full batches at once and the rest on flush, each item exactly once', async () => {
+    const sent: number[][] = [];
+    const batcher = new RecordBatcher<number>({
+      send: async (items) => sent.push(items),
+      size: 3,
+      delayMs: 60_000,
+      onError: () => undefined,
+    });
+    for (let i = 0; i < 7; i++) batcher.add(i);
+    await batcher.flush();
+    expect(sent).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+  });
+
+  it('sends a partial batch after the delay without a flush', async () => {
+    const sent: number[][] = [];
+    const batcher = new RecordBatcher<number>({
+      send: async (items) => sent.push(items),
+      size: 100,
+      delayMs: 10,
+      onError: () => undefined,
+    });
+    batcher.add(1);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(sent).toEqual([[1]]);
+  });
+
+  it('retries a failed send and reports it when it keeps failing', async () => {
+    let calls = 0;
+    const errors: unknown[] = [];
+    const batcher = new RecordBatcher<number>({
+      send: async () => {
+        calls++;
+        throw new Error('server down');
+      },
+      size: 1,
+      delayMs: 0,
+      retryDelayMs: 1,
+      onError: (error) => errors.push(error),
+    });
+    batcher.add(1);
+    await batcher.flush();
+    expect(calls).toBe(5);
+    expect(errors).toHaveLength(1);
+  });
+});

@@ -1,0 +1,467 @@
+import type Uppy from '@uppy/core';
+import type { trpc } from '../trpc.ts';
+import type { ScanCounters, ScannedFile } from './folderScan.ts';
+import { type Amount, type PlanAnswer, PlanTally, type SensorTally } from './planTally.ts';
+import { ProgressMeter, type ProgressSnapshot } from './progressMeter.ts';
+import { PutUrlCache } from './putUrlCache.ts';
+import { RecordBatcher } from './recordBatcher.ts';
+import { createUploader, type WindowMeta } from './uppyUploader.ts';
+
+type Api = typeof trpc;
+type Planned = Awaited<ReturnType<Api['uploads']['plan']['mutate']>>['files'][number];
+export type Session = Awaited<ReturnType<Api['uploads']['finish']['mutate']>>;
+
+/** A file the plan said to send, with the bytes to send. */
+export interface Transfer {
+  relativePath: string;
+  file: File;
+  key: string;
+  multipart: boolean;
+  partSize: number | null;
+  uploadId: string | null;
+}
+
+/** Everything the page shows of a run, as plain data, built at most once per animation frame. */
+export interface RunView {
+  phase: Phase;
+  scanning: boolean;
+  started: boolean;
+  counters: ScanCounters;
+  totals: PlanTally['totals'];
+  toSend: Amount;
+  sensors: SensorTally[];
+  conflicts: PlanAnswer[];
+  invalid: PlanAnswer[];
+  failures: Array<{ relativePath: string; error: string }>;
+  failureCount: number;
+  progress: ProgressSnapshot;
+  result: Session | null;
+  error: unknown;
+}
+
+/** The page lists this many failed files; the count stays exact. */
+const failuresShown = 200;
+
+export type Phase = 'idle' | 'planning' | 'uploading' | 'paused' | 'finishing' | 'finished' | 'cancelled';
+
+export interface RunOptions {
+  api: Api;
+  projectId: string;
+  cycleId: string;
+  /** An interrupted session of this person to continue; otherwise a new one begins at the first drop. */
+  sessionId?: string | null;
+  label?: string;
+  onChange: () => void;
+}
+
+/** Files held in Uppy at once; Uppy's per-event cost grows with its file count (notes/uppy-scale.md). */
+export const windowSize = 60;
+/** The window is topped up once this many places are free, in one addFiles call. */
+const refillAt = 20;
+/** The first plan call is small so the first bytes move within seconds of the drop; later ones are big. */
+const firstPlanBatch = 200;
+const planBatch = 2000;
+
+/**
+ * One upload from the page: scans what the person chose, plans it against the ledger batch by batch while the
+ * scan goes on, feeds the files to send through a small Uppy window, records what arrived in batches, and
+ * finishes the session with the server's reconcile. The whole folder lives here in compact form, never in Uppy.
+ */
+export class UploadRun {
+  readonly tally = new PlanTally();
+  readonly meter = new ProgressMeter();
+  readonly counters: ScanCounters = { found: 0, bytes: 0, skippedSystem: 0 };
+  readonly failures = new Map<string, { transfer: Transfer; error: string }>();
+  readonly uppy: Uppy<WindowMeta, Record<string, never>>;
+  phase: Phase = 'idle';
+  sessionId: string | null;
+  scanning = false;
+  /** The person pressed Upload; until then only the plan is shown. */
+  started = false;
+  result: Session | null = null;
+  error: unknown = null;
+
+  readonly #options: RunOptions;
+  readonly #api: Api;
+  readonly #putUrls = new PutUrlCache();
+  readonly #partSizes: Map<number, number>;
+  readonly #queue: Transfer[] = [];
+  #queueHead = 0;
+  readonly #inWindow = new Map<string, Transfer>();
+  readonly #finishedIds: string[] = [];
+  readonly #conflicted: ScannedFile[] = [];
+  #planning: Promise<void> = Promise.resolve();
+  #plansWaiting = 0;
+  #feedScheduled = false;
+  readonly #confirms: RecordBatcher<{ key: string }>;
+  readonly #failureRecords: RecordBatcher<{ key: string; error: string }>;
+
+  constructor(options: RunOptions) {
+    this.#options = options;
+    this.#api = options.api;
+    this.sessionId = options.sessionId ?? null;
+    const { uppy, partSizes } = createUploader({
+      api: options.api,
+      sessionId: () => this.sessionId,
+      putUrls: this.#putUrls,
+    });
+    this.uppy = uppy;
+    this.#partSizes = partSizes;
+    const recordError = (error: unknown) => this.#fail(error);
+    this.#confirms = new RecordBatcher({
+      send: (files) => this.#api.uploads.confirm.mutate({ sessionId: this.#session(), files }),
+      size: 500,
+      delayMs: 1000,
+      onError: recordError,
+    });
+    this.#failureRecords = new RecordBatcher({
+      send: (files) => this.#api.uploads.fail.mutate({ sessionId: this.#session(), files }),
+      size: 500,
+      delayMs: 1000,
+      onError: recordError,
+    });
+    this.#listen();
+  }
+
+  /** Adds what the person dropped or picked: scanned, then planned in batches while the scan goes on. */
+  async addFiles(batches: AsyncIterable<ScannedFile[]>) {
+    if (this.phase === 'cancelled' || this.phase === 'finished' || this.phase === 'finishing') return;
+    this.scanning = true;
+    if (this.phase === 'idle') this.phase = 'planning';
+    this.#changed();
+    let waiting: ScannedFile[] = [];
+    try {
+      await this.#ensureSession();
+      for await (const batch of batches) {
+        waiting.push(...batch);
+        const size = this.tally.planned === 0 && this.#plansWaiting === 0 ? firstPlanBatch : planBatch;
+        while (waiting.length >= size) {
+          await this.#enqueuePlan(waiting.splice(0, size), false);
+        }
+        this.#changed();
+      }
+      if (waiting.length > 0) await this.#enqueuePlan(waiting, false);
+      waiting = [];
+      await this.#planning;
+    } catch (error) {
+      this.#fail(error);
+    } finally {
+      this.scanning = false;
+      this.#changed();
+      this.#scheduleFeed();
+    }
+  }
+
+  /** Starts (or continues) sending; planning may still be going on. */
+  start() {
+    if (this.phase === 'cancelled' || this.phase === 'finished') return;
+    this.started = true;
+    this.phase = 'uploading';
+    this.#changed();
+    this.#scheduleFeed();
+  }
+
+  pause() {
+    if (this.phase !== 'uploading') return;
+    this.phase = 'paused';
+    this.uppy.pauseAll();
+    this.#changed();
+  }
+
+  resume() {
+    if (this.phase !== 'paused') return;
+    this.phase = 'uploading';
+    this.uppy.resumeAll();
+    this.#changed();
+    this.#scheduleFeed();
+  }
+
+  /** Stops everything and aborts the session: its multipart uploads are aborted, nothing more is recorded. */
+  async cancel() {
+    this.phase = 'cancelled';
+    this.#queue.length = 0;
+    this.#queueHead = 0;
+    this.uppy.cancelAll();
+    this.#changed();
+    if (!this.sessionId) return;
+    try {
+      await this.#confirms.flush();
+      this.result = await this.#api.uploads.abort.mutate({ sessionId: this.sessionId });
+    } catch (error) {
+      this.#fail(error);
+    }
+    this.#changed();
+  }
+
+  /** Plans the conflicting files again with overwrite, so they are sent too. */
+  async overwriteConflicts() {
+    const files = this.#conflicted.splice(0);
+    this.tally.forgetConflicts();
+    for (let start = 0; start < files.length; start += planBatch) {
+      await this.#enqueuePlan(files.slice(start, start + planBatch), true);
+    }
+    await this.#planning;
+    this.#changed();
+    this.#scheduleFeed();
+  }
+
+  /** Puts the failed files back in the queue; a multipart upload continues where it stopped. */
+  retryFailed() {
+    const failed = [...this.failures.values()];
+    this.failures.clear();
+    for (const { transfer } of failed) {
+      this.meter.retry();
+      this.#queue.push(transfer);
+    }
+    if (this.phase === 'finishing') this.phase = 'uploading';
+    this.#changed();
+    this.#scheduleFeed();
+  }
+
+  /** Closes the session even though some files failed; the server's reconcile says what arrived. */
+  finishNow() {
+    void this.#finish();
+  }
+
+  view(): RunView {
+    const failures: RunView['failures'] = [];
+    for (const { transfer, error } of this.failures.values()) {
+      if (failures.length >= failuresShown) break;
+      failures.push({ relativePath: transfer.relativePath, error });
+    }
+    const toSend = this.tally.toSend;
+    return {
+      phase: this.phase,
+      scanning: this.scanning,
+      started: this.started,
+      counters: { ...this.counters },
+      totals: structuredClone(this.tally.totals),
+      toSend,
+      sensors: this.tally.sensors().map((sensor) => structuredClone(sensor)),
+      conflicts: [...this.tally.conflicts],
+      invalid: [...this.tally.invalid],
+      failures,
+      failureCount: this.failures.size,
+      progress: this.meter.snapshot(toSend),
+      result: this.result,
+      error: this.error,
+    };
+  }
+
+  destroy() {
+    this.uppy.destroy();
+  }
+
+  #session(): string {
+    if (!this.sessionId) throw new Error('No upload session');
+    return this.sessionId;
+  }
+
+  async #ensureSession() {
+    if (this.sessionId) return;
+    const session = await this.#api.uploads.begin.mutate({
+      projectId: this.#options.projectId,
+      cycleId: this.#options.cycleId,
+      label: this.#options.label ?? '',
+      source: 'browser',
+      client: navigator.userAgent.slice(0, 200),
+    });
+    this.sessionId = session.id;
+  }
+
+  /** Chains a plan call behind the others; the scan waits only when two are already waiting. */
+  async #enqueuePlan(files: ScannedFile[], overwrite: boolean) {
+    if (this.#plansWaiting >= 2) await this.#planning;
+    this.#plansWaiting += 1;
+    this.#planning = this.#planning.then(async () => {
+      try {
+        await this.#plan(files, overwrite);
+      } finally {
+        this.#plansWaiting -= 1;
+      }
+    });
+  }
+
+  async #plan(files: ScannedFile[], overwrite: boolean) {
+    const { files: answers } = await this.#api.uploads.plan.mutate({
+      sessionId: this.#session(),
+      overwrite,
+      files: files.map(({ relativePath, file }) => ({
+        relativePath,
+        size: file.size,
+        lastModified: file.lastModified,
+        ...(file.type ? { contentType: file.type.slice(0, 255) } : {}),
+      })),
+    });
+    answers.forEach((answer, index) => {
+      const scanned = files[index] as ScannedFile;
+      this.tally.add(tallyEntry(answer, scanned.file.size));
+      if (answer.decision === 'conflict') this.#conflicted.push(scanned);
+      const transfer = transferOf(answer, scanned);
+      if (transfer) this.#queue.push(transfer);
+    });
+    this.#changed();
+    this.#scheduleFeed();
+  }
+
+  #listen() {
+    this.uppy.on('upload-progress', (file, progress) => {
+      if (file) this.meter.progress(file.id, progress.bytesUploaded);
+      this.#changed();
+    });
+    this.uppy.on('upload-success', (file) => {
+      const transfer = file && this.#inWindow.get(file.id);
+      if (!file || !transfer) return;
+      this.meter.complete(file.id, transfer.relativePath, transfer.file.size);
+      this.#confirms.add({ key: transfer.key });
+      this.#leaveWindow(file.id);
+    });
+    this.uppy.on('upload-error', (file, error) => {
+      const transfer = file && this.#inWindow.get(file.id);
+      if (!file || !transfer) return;
+      const message = error?.message ?? 'Upload failed';
+      this.meter.fail(file.id);
+      this.failures.set(transfer.key, {
+        transfer: { ...transfer, uploadId: file.s3Multipart?.uploadId ?? transfer.uploadId },
+        error: message,
+      });
+      this.#failureRecords.add({ key: transfer.key, error: message.slice(0, 2000) });
+      this.#leaveWindow(file.id);
+    });
+  }
+
+  #leaveWindow(fileId: string) {
+    this.#inWindow.delete(fileId);
+    this.#finishedIds.push(fileId);
+    this.#changed();
+    this.#scheduleFeed();
+  }
+
+  /** Window upkeep runs once per task, however many files finished in it. */
+  #scheduleFeed() {
+    if (this.#feedScheduled) return;
+    this.#feedScheduled = true;
+    setTimeout(() => {
+      this.#feedScheduled = false;
+      void this.#feed();
+    }, 0);
+  }
+
+  async #feed() {
+    if (this.#finishedIds.length > 0) this.uppy.removeFiles(this.#finishedIds.splice(0));
+    if (!this.started || this.phase !== 'uploading') return;
+    const free = windowSize - this.#inWindow.size;
+    const available = this.#queue.length - this.#queueHead;
+    if (available > 0 && (free >= refillAt || this.#inWindow.size === 0)) {
+      const batch = this.#queue.slice(this.#queueHead, this.#queueHead + free);
+      this.#queueHead += batch.length;
+      if (this.#queueHead > 10_000) {
+        this.#queue.splice(0, this.#queueHead);
+        this.#queueHead = 0;
+      }
+      await this.#addToWindow(batch);
+      return;
+    }
+    if (this.#inWindow.size === 0 && available === 0) this.#maybeFinish();
+  }
+
+  async #addToWindow(batch: Transfer[]) {
+    const singles = batch.filter((transfer) => !transfer.multipart).map((transfer) => transfer.key);
+    // Reserve the places first: a feed scheduled while signing must not fill them twice.
+    const placeholders = batch.map((transfer) => `pending:${transfer.key}`);
+    for (const [index, id] of placeholders.entries()) this.#inWindow.set(id, batch[index] as Transfer);
+    try {
+      await this.#putUrls.prefetch(this.#api, this.#session(), singles);
+    } catch {
+      // Each file then asks for its own URL through `sign`, which reports a real problem file by file.
+    }
+    for (const id of placeholders) this.#inWindow.delete(id);
+    if (this.phase === 'cancelled') return;
+    for (const transfer of batch) if (transfer.partSize) this.#partSizes.set(transfer.file.size, transfer.partSize);
+    this.uppy.addFiles(
+      batch.map((transfer) => ({
+        name: transfer.relativePath.slice(transfer.relativePath.lastIndexOf('/') + 1),
+        type: transfer.file.type || 'application/octet-stream',
+        data: transfer.file,
+        source: 'folder',
+        meta: {
+          relativePath: transfer.relativePath,
+          key: transfer.key,
+          multipart: transfer.multipart,
+          partSize: transfer.partSize ?? 0,
+        },
+      })),
+    );
+    const byKey = new Map(batch.map((transfer) => [transfer.key, transfer]));
+    for (const file of this.uppy.getFiles()) {
+      const transfer = byKey.get(file.meta.key);
+      if (!transfer || file.progress.uploadStarted) continue;
+      this.#inWindow.set(file.id, transfer);
+      if (transfer.uploadId)
+        this.uppy.setFileState(file.id, { s3Multipart: { uploadId: transfer.uploadId, key: transfer.key } });
+    }
+    this.uppy.upload().catch((error: unknown) => this.#fail(error));
+    this.#changed();
+  }
+
+  #maybeFinish() {
+    if (this.scanning || this.#plansWaiting > 0 || this.phase !== 'uploading') return;
+    if (this.failures.size > 0) {
+      this.phase = 'finishing';
+      this.#changed();
+      return;
+    }
+    void this.#finish();
+  }
+
+  async #finish() {
+    this.phase = 'finishing';
+    this.#changed();
+    try {
+      await Promise.all([this.#confirms.flush(), this.#failureRecords.flush()]);
+      this.result = await this.#api.uploads.finish.mutate({ sessionId: this.#session() });
+      this.phase = 'finished';
+    } catch (error) {
+      this.#fail(error);
+    }
+    this.#changed();
+  }
+
+  #fail(error: unknown) {
+    this.error = error;
+    this.#changed();
+  }
+
+  #changed() {
+    this.#options.onChange();
+  }
+}
+
+function tallyEntry(answer: Planned, size: number): PlanAnswer {
+  const reason = 'reason' in answer ? answer.reason : undefined;
+  return { relativePath: answer.relativePath, decision: answer.decision, size, ...(reason ? { reason } : {}) };
+}
+
+function transferOf(answer: Planned, scanned: ScannedFile): Transfer | null {
+  if (answer.decision === 'upload') {
+    return {
+      relativePath: answer.relativePath,
+      file: scanned.file,
+      key: answer.key,
+      multipart: answer.method === 'multipart',
+      partSize: answer.partSize,
+      uploadId: null,
+    };
+  }
+  if (answer.decision === 'resume') {
+    return {
+      relativePath: answer.relativePath,
+      file: scanned.file,
+      key: answer.key,
+      multipart: true,
+      partSize: answer.partSize,
+      uploadId: answer.uploadId,
+    };
+  }
+  return null;
+}
