@@ -55,4 +55,5 @@ export async function signInAs(page: Page, baseUrl: string, username: string, pa
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.pathname !== '/sign-in');
 }

@@ -74,7 +74,7 @@ export async function buildApp({ config, db, storage, logger = false, clientDir 
 async function serveWebApp(app: FastifyInstance, clientDir: string) {
   await app.register(fastifyStatic, {
     root: clientDir,
-    wildcard: false,
+    wildcard: true,
     setHeaders(reply, path) {
       reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
     },

@@ -93,7 +93,10 @@ export function Upload() {
     onCleanup(stop);
   };
 
+  const onPageHide = () => run?.flushOnExit();
+  window.addEventListener('pagehide', onPageHide);
   onCleanup(() => {
+    window.removeEventListener('pagehide', onPageHide);
     clearInterval(ticker);
     cancelAnimationFrame(frame);
     run?.destroy();

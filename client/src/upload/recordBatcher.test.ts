@@ -46,4 +46,20 @@ describe('RecordBatcher', () => {
     expect(calls).toBe(5);
     expect(errors).toHaveLength(1);
   });
+
+  it('hands over what is waiting when drained, and then sends nothing more', async () => {
+    const sent: number[][] = [];
+    const batcher = new RecordBatcher<number>({
+      send: async (items) => sent.push(items),
+      size: 10,
+      delayMs: 10,
+      onError: () => undefined,
+    });
+    batcher.add(1);
+    batcher.add(2);
+    expect(batcher.drain()).toEqual([1, 2]);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await batcher.flush();
+    expect(sent).toEqual([]);
+  });
 });

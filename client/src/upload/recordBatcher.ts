@@ -38,6 +38,13 @@ export class RecordBatcher<T> {
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
   }
 
+  /** Hands over what is waiting, unsent, for a last-moment send by other means (the page is closing). */
+  drain(): T[] {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    return this.#waiting.splice(0);
+  }
+
   #send() {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;

@@ -248,6 +248,17 @@ export class UploadRun {
     };
   }
 
+  /**
+   * The page is going away (tab closed, reload): records the confirmations still waiting with a beacon, which
+   * the browser delivers after the page is gone, so those files are skipped next time instead of sent again.
+   */
+  flushOnExit() {
+    const files = this.#confirms.drain();
+    if (!this.sessionId || files.length === 0) return;
+    const body = new Blob([JSON.stringify({ sessionId: this.sessionId, files })], { type: 'application/json' });
+    navigator.sendBeacon('/trpc/uploads.confirm', body);
+  }
+
   destroy() {
     this.uppy.destroy();
   }
