@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import { sql } from 'drizzle-orm';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { Config } from './config.ts';
 import { contextFactory } from './context.ts';
 import { type AppRouter, appRouter } from './router.ts';
@@ -27,7 +27,7 @@ export async function buildApp({ config, db, storage, logger = false, clientDir 
   const app = Fastify({
     logger,
     // A 300k-file upload makes hundreds of thousands of signing calls; errors are logged, not every request.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     trustProxy: config.TRUST_PROXY,
     // tRPC batches put every procedure name in the path; Fastify's default of 100 answers 414.
