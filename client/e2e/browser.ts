@@ -57,3 +57,8 @@ export async function signInAs(page: Page, baseUrl: string, username: string, pa
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => url.pathname !== '/sign-in');
 }
+
+/** The number in one of the plan's stat boxes ("New", "Resumable", …), as shown. */
+export async function planStat(page: Page, label: string): Promise<string> {
+  return (await page.locator(`[data-stat="${label}"] strong`).textContent()) ?? '';
+}

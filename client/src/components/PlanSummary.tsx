@@ -9,7 +9,7 @@ interface Props {
 
 function Stat(props: { label: string; files: number; bytes?: number; tone?: string }) {
   return (
-    <div class={`stat ${props.tone ?? ''}`}>
+    <div class={`stat ${props.tone ?? ''}`} data-stat={props.label}>
       <span class="muted">{props.label}</span>
       <strong>{formatCount(props.files)}</strong>
       <Show when={props.bytes !== undefined}>

@@ -1,22 +1,17 @@
 import { A, useParams } from '@solidjs/router';
-import Dashboard from '@uppy/dashboard';
-import { createMemo, createResource, createSignal, onCleanup, Show } from 'solid-js';
+import { createEffect, createMemo, createResource, createSignal, on, onCleanup, Show } from 'solid-js';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { FailedFiles } from '../components/FailedFiles.tsx';
 import { InterruptedSession } from '../components/InterruptedSession.tsx';
 import { PlanSummary } from '../components/PlanSummary.tsx';
+import { UploadDropZone } from '../components/UploadDropZone.tsx';
 import { UploadProgress } from '../components/UploadProgress.tsx';
 import { UploadResult } from '../components/UploadResult.tsx';
 import { formatBytes, formatCount } from '../format.ts';
 import { me } from '../me.ts';
+import { allowed } from '../permissions.ts';
 import { trpc } from '../trpc.ts';
-import { interceptDashboardInput } from '../upload/dropTarget.ts';
-import { scanTree } from '../upload/folderScan.ts';
-import { folderPickerAvailable, pickFolder } from '../upload/folderSources.ts';
 import { UploadRun } from '../upload/uploadRun.ts';
-import type { WindowMeta } from '../upload/uppyUploader.ts';
-import '@uppy/core/css/style.min.css';
-import '@uppy/dashboard/css/style.min.css';
 
 /** Upload a folder into one cycle: drop or pick, see the plan, send, and see what the bucket verified. */
 export function Upload() {
@@ -33,8 +28,19 @@ export function Upload() {
       return sessions.find((s) => s.status === 'active' && s.source === 'browser' && s.userId === me()?.id) ?? null;
     },
   );
+  const blocker = () => {
+    if (!allowed('uploads.begin')) return 'You can look at this cycle, but your role does not upload.';
+    if (project()?.archivedAt)
+      return 'This project is archived; an admin can unarchive it before anything is uploaded.';
+    if (cycle() && cycle()?.status !== 'open')
+      return 'This cycle is closed; an admin can reopen it before anything is uploaded.';
+    return null;
+  };
+
   const [version, setVersion] = createSignal(0);
   const [actionError, setActionError] = createSignal<unknown>();
+  const [label, setLabel] = createSignal('');
+  const [run, setRun] = createSignal<UploadRun>();
   let frame = 0;
   const changed = () => {
     frame ||= requestAnimationFrame(() => {
@@ -42,64 +48,34 @@ export function Upload() {
       setVersion((v) => v + 1);
     });
   };
-  const [label, setLabel] = createSignal('');
-  let run: UploadRun | undefined;
   const view = createMemo(() => {
     version();
-    return run?.view();
+    return run()?.view();
   });
+  const newRun = (sessionId: string | null) => {
+    run()?.destroy();
+    setRun(
+      new UploadRun({
+        api: trpc,
+        projectId: params.projectId,
+        cycleId: params.cycleId,
+        sessionId,
+        label,
+        onChange: changed,
+      }),
+    );
+  };
+  createEffect(on(interrupted, (session) => session !== undefined && !run() && newRun(session?.id ?? null)));
+
   // Speed decays while nothing moves only if someone looks again.
   const ticker = setInterval(changed, 1000);
-
-  const ensureRun = () => {
-    run ??= new UploadRun({
-      api: trpc,
-      projectId: params.projectId,
-      cycleId: params.cycleId,
-      sessionId: interrupted()?.id ?? null,
-      label: label(),
-      onChange: changed,
-    });
-    return run;
-  };
-
-  const mountDashboard = (element: HTMLDivElement) => {
-    const uploader = ensureRun();
-    uploader.uppy.use(Dashboard, {
-      inline: true,
-      target: element,
-      width: '100%',
-      height: 300,
-      fileManagerSelectionType: 'both',
-      hideUploadButton: true,
-      hidePauseResumeButton: true,
-      hideCancelButton: true,
-      hideRetryButton: true,
-      disableStatusBar: true,
-      disableThumbnailGenerator: true,
-      proudlyDisplayPoweredByUppy: false,
-      showRemoveButtonAfterComplete: false,
-      note: 'Drop the SD-card folder (sensor folders inside) or choose it. Hidden and system files are left out.',
-    });
-    const stop = interceptDashboardInput(
-      element,
-      uploader.counters,
-      (batches) => void uploader.addFiles(batches),
-      () =>
-        uploader.uppy
-          .getPlugin<Dashboard<WindowMeta, Record<string, never>>>('Dashboard')
-          ?.setPluginState({ isDraggingOver: false }),
-    );
-    onCleanup(stop);
-  };
-
-  const onPageHide = () => run?.flushOnExit();
+  const onPageHide = () => run()?.flushOnExit();
   window.addEventListener('pagehide', onPageHide);
   onCleanup(() => {
     window.removeEventListener('pagehide', onPageHide);
     clearInterval(ticker);
     cancelAnimationFrame(frame);
-    run?.destroy();
+    run()?.destroy();
   });
 
   const act = (action: () => Promise<void> | void) => async () => {
@@ -111,25 +87,18 @@ export function Upload() {
     }
     changed();
   };
-
-  const choose = act(async () => {
-    const folder = await pickFolder();
-    const uploader = ensureRun();
-    if (folder) await uploader.addFiles(scanTree([folder], uploader.counters));
-  });
-
   const discard = act(async () => {
     const session = interrupted();
     if (!session) return;
     await trpc.uploads.abort.mutate({ sessionId: session.id });
     setInterrupted(null);
-    if (run && run.phase === 'idle') run.sessionId = null;
+    newRun(null);
   });
-
   const cancel = act(async () => {
     if (!window.confirm('Cancel this upload? Files already sent stay in the bucket; the rest is not sent.')) return;
-    await run?.cancel();
+    await run()?.cancel();
   });
+  const idle = () => view()?.phase === 'idle';
 
   return (
     <>
@@ -138,48 +107,49 @@ export function Upload() {
       </p>
       <h1>Upload to {cycle()?.name ?? '…'}</h1>
       <ErrorMessage error={project.error ?? interrupted.error} />
-      <Show when={cycle() && cycle()?.status !== 'open'}>
-        <p class="notice">This cycle is closed; an admin can reopen it before anything is uploaded.</p>
+      <Show when={project() && blocker()}>
+        <p class="notice">{blocker()}</p>
       </Show>
-      <Show when={interrupted() && view()?.phase === 'idle'}>
-        <InterruptedSession
-          session={interrupted() as NonNullable<ReturnType<typeof interrupted>>}
-          onDiscard={discard}
-        />
-      </Show>
-      <Show when={!interrupted.loading}>
-        <Show when={view()?.phase === 'idle'}>
-          <div class="inline-form upload-options">
-            <label>
-              Label (optional)
-              <input
-                value={label()}
-                maxlength="200"
-                onInput={(event) => setLabel(event.currentTarget.value)}
-                placeholder="e.g. Site 3, September visit"
-              />
-            </label>
-            <Show when={folderPickerAvailable()}>
-              <button type="button" onClick={choose}>
-                Choose folder…
-              </button>
-            </Show>
-          </div>
+      <Show when={project() && !blocker()}>
+        <Show when={idle() ? interrupted() : null}>
+          {(session) => <InterruptedSession session={session()} onDiscard={discard} />}
         </Show>
-        <div class="dashboard" ref={mountDashboard} />
+        <Show when={idle()}>
+          <label class="upload-label">
+            Label (optional)
+            <input
+              value={label()}
+              maxlength="200"
+              onInput={(event) => setLabel(event.currentTarget.value)}
+              placeholder="e.g. Site 3, September visit"
+            />
+          </label>
+        </Show>
+        <Show when={run()} keyed>
+          {(current) => <UploadDropZone run={current} onError={setActionError} />}
+        </Show>
       </Show>
       <ErrorMessage error={actionError() ?? view()?.error} />
-      <Show when={view()?.phase !== 'idle' ? view() : undefined}>
+      <Show when={idle() ? undefined : view()}>
         {(current) => (
           <>
-            <Show when={current().result}>{(session) => <UploadResult session={session()} />}</Show>
+            <Show when={current().result}>
+              {(session) => (
+                <>
+                  <UploadResult session={session()} />
+                  <button type="button" onClick={() => newRun(null)}>
+                    Upload another folder
+                  </button>
+                </>
+              )}
+            </Show>
             <Show when={!current().started && current().phase === 'planning'}>
               <div class="toolbar card">
                 <span>
                   {formatCount(current().toSend.files)} files ({formatBytes(current().toSend.bytes)}) to send
                   {current().scanning ? ' so far' : ''}.
                 </span>
-                <button type="button" class="primary" onClick={() => run?.start()}>
+                <button type="button" class="primary" onClick={() => run()?.start()}>
                   {current().toSend.files === 0 && !current().scanning ? 'Finish' : 'Upload'}
                 </button>
               </div>
@@ -187,13 +157,13 @@ export function Upload() {
             <Show when={current().started && current().phase !== 'finished' && current().phase !== 'cancelled'}>
               <UploadProgress
                 view={current()}
-                onPause={() => run?.pause()}
-                onResume={() => run?.resume()}
+                onPause={() => run()?.pause()}
+                onResume={() => run()?.resume()}
                 onCancel={cancel}
               />
             </Show>
-            <FailedFiles view={current()} onRetry={() => run?.retryFailed()} onFinish={() => run?.finishNow()} />
-            <PlanSummary view={current()} onOverwrite={act(() => run?.overwriteConflicts())} />
+            <FailedFiles view={current()} onRetry={() => run()?.retryFailed()} onFinish={() => run()?.finishNow()} />
+            <PlanSummary view={current()} onOverwrite={act(() => run()?.overwriteConflicts())} />
           </>
         )}
       </Show>

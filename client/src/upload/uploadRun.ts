@@ -50,7 +50,8 @@ export interface RunOptions {
   cycleId: string;
   /** An interrupted session of this person to continue; otherwise a new one begins at the first drop. */
   sessionId?: string | null;
-  label?: string;
+  /** Read when the session begins, so the person can type it until the first drop. */
+  label?: () => string;
   onChange: () => void;
 }
 
@@ -273,7 +274,7 @@ export class UploadRun {
     const session = await this.#api.uploads.begin.mutate({
       projectId: this.#options.projectId,
       cycleId: this.#options.cycleId,
-      label: this.#options.label ?? '',
+      label: this.#options.label?.() ?? '',
       source: 'browser',
       client: navigator.userAgent.slice(0, 200),
     });
