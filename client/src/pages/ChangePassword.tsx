@@ -48,12 +48,19 @@ export function ChangePassword() {
           </label>
           <label>
             New password
-            <input name="newPassword" type="password" autocomplete="new-password" required minlength="12" />
-            <small class="hint">At least 12 characters, not containing your username.</small>
-            <Show when={fieldError(error(), 'newPassword')}>
-              {(message) => <small class="error">{message()}</small>}
-            </Show>
+            <input
+              name="newPassword"
+              type="password"
+              autocomplete="new-password"
+              required
+              minlength="12"
+              aria-describedby="new-password-hint"
+            />
           </label>
+          <small class="hint" id="new-password-hint">
+            At least 12 characters, not containing your username.
+          </small>
+          <Show when={fieldError(error(), 'newPassword')}>{(message) => <small class="error">{message()}</small>}</Show>
           <label>
             New password again
             <input name="repeat" type="password" autocomplete="new-password" required />
