@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'shared', include: ['shared/src/**/*.test.ts'], environment: 'node' },
+        // The property tests run thousands of hostile paths each; a busy machine needs more than 5 s for them.
+        test: { name: 'shared', include: ['shared/src/**/*.test.ts'], environment: 'node', testTimeout: 60_000 },
       },
       {
         test: { name: 'client', include: ['client/src/**/*.test.ts'], environment: 'node' },
