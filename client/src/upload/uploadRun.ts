@@ -5,6 +5,7 @@ import { type Amount, type PlanAnswer, PlanTally, type SensorTally } from './pla
 import { ProgressMeter, type ProgressSnapshot } from './progressMeter.ts';
 import { PutUrlCache } from './putUrlCache.ts';
 import { RecordBatcher } from './recordBatcher.ts';
+import { TransferWindow } from './transferWindow.ts';
 import { createUploader, type WindowMeta } from './uppyUploader.ts';
 
 type Api = typeof trpc;
@@ -86,9 +87,7 @@ export class UploadRun {
   readonly #api: Api;
   readonly #putUrls = new PutUrlCache();
   readonly #partSizes: Map<number, number>;
-  readonly #queue: Transfer[] = [];
-  #queueHead = 0;
-  readonly #inWindow = new Map<string, Transfer>();
+  readonly #window = new TransferWindow<Transfer>(windowSize, refillAt);
   readonly #finishedIds: string[] = [];
   readonly #conflicted: ScannedFile[] = [];
   #planning: Promise<void> = Promise.resolve();
@@ -180,8 +179,7 @@ export class UploadRun {
   /** Stops everything and aborts the session: its multipart uploads are aborted, nothing more is recorded. */
   async cancel() {
     this.phase = 'cancelled';
-    this.#queue.length = 0;
-    this.#queueHead = 0;
+    this.#window.clear();
     this.uppy.cancelAll();
     this.#changed();
     if (!this.sessionId) return;
@@ -212,7 +210,7 @@ export class UploadRun {
     this.failures.clear();
     for (const { transfer } of failed) {
       this.meter.retry();
-      this.#queue.push(transfer);
+      this.#window.push(transfer);
     }
     if (this.phase === 'finishing') this.phase = 'uploading';
     this.#changed();
@@ -310,7 +308,7 @@ export class UploadRun {
       this.tally.add(tallyEntry(answer, scanned.file.size));
       if (answer.decision === 'conflict') this.#conflicted.push(scanned);
       const transfer = transferOf(answer, scanned);
-      if (transfer) this.#queue.push(transfer);
+      if (transfer) this.#window.push(transfer);
     });
     this.#changed();
     this.#scheduleFeed();
@@ -322,14 +320,14 @@ export class UploadRun {
       this.#changed();
     });
     this.uppy.on('upload-success', (file) => {
-      const transfer = file && this.#inWindow.get(file.id);
+      const transfer = file && this.#window.get(file.id);
       if (!file || !transfer) return;
       this.meter.complete(file.id, transfer.relativePath, transfer.file.size);
       this.#confirms.add({ key: transfer.key });
       this.#leaveWindow(file.id);
     });
     this.uppy.on('upload-error', (file, error) => {
-      const transfer = file && this.#inWindow.get(file.id);
+      const transfer = file && this.#window.get(file.id);
       if (!file || !transfer) return;
       const message = error?.message ?? 'Upload failed';
       this.meter.fail(file.id);
@@ -343,7 +341,7 @@ export class UploadRun {
   }
 
   #leaveWindow(fileId: string) {
-    this.#inWindow.delete(fileId);
+    this.#window.leave(fileId);
     this.#finishedIds.push(fileId);
     this.#changed();
     this.#scheduleFeed();
@@ -362,33 +360,22 @@ export class UploadRun {
   async #feed() {
     if (this.#finishedIds.length > 0) this.uppy.removeFiles(this.#finishedIds.splice(0));
     if (!this.started || this.phase !== 'uploading') return;
-    const free = windowSize - this.#inWindow.size;
-    const available = this.#queue.length - this.#queueHead;
-    if (available > 0 && (free >= refillAt || this.#inWindow.size === 0)) {
-      const batch = this.#queue.slice(this.#queueHead, this.#queueHead + free);
-      this.#queueHead += batch.length;
-      if (this.#queueHead > 10_000) {
-        this.#queue.splice(0, this.#queueHead);
-        this.#queueHead = 0;
-      }
-      await this.#addToWindow(batch);
-      return;
-    }
-    if (this.#inWindow.size === 0 && available === 0) this.#maybeFinish();
+    const batch = this.#window.nextBatch();
+    if (batch.length > 0) await this.#addToWindow(batch);
+    else if (this.#window.drained) this.#maybeFinish();
   }
 
   async #addToWindow(batch: Transfer[]) {
     const singles = batch.filter((transfer) => !transfer.multipart).map((transfer) => transfer.key);
-    // Reserve the places first: a feed scheduled while signing must not fill them twice.
-    const placeholders = batch.map((transfer) => `pending:${transfer.key}`);
-    for (const [index, id] of placeholders.entries()) this.#inWindow.set(id, batch[index] as Transfer);
     try {
       await this.#putUrls.prefetch(this.#api, this.#session(), singles);
     } catch {
       // Each file then asks for its own URL through `sign`, which reports a real problem file by file.
     }
-    for (const id of placeholders) this.#inWindow.delete(id);
-    if (this.phase === 'cancelled') return;
+    if (this.phase === 'cancelled') {
+      this.#window.abandon(batch.length);
+      return;
+    }
     for (const transfer of batch) if (transfer.partSize) this.#partSizes.set(transfer.file.size, transfer.partSize);
     this.uppy.addFiles(
       batch.map((transfer) => ({
@@ -408,10 +395,14 @@ export class UploadRun {
     for (const file of this.uppy.getFiles()) {
       const transfer = byKey.get(file.meta.key);
       if (!transfer || file.progress.uploadStarted) continue;
-      this.#inWindow.set(file.id, transfer);
-      if (transfer.uploadId)
+      byKey.delete(file.meta.key);
+      this.#window.enter(file.id, transfer);
+      if (transfer.uploadId) {
         this.uppy.setFileState(file.id, { s3Multipart: { uploadId: transfer.uploadId, key: transfer.key } });
+      }
     }
+    // Uppy refused some (it should not: each key is planned once); they must not hold places forever.
+    this.#window.abandon(byKey.size);
     this.uppy.upload().catch((error: unknown) => this.#fail(error));
     this.#changed();
   }
