@@ -14,6 +14,9 @@ export const projects = pgTable(
     region: text('region').notNull(),
     endpoint: text('endpoint'),
     keyPrefix: text('key_prefix'),
+    /** Called (signed with the secret) when an upload session of the project finishes. */
+    webhookUrl: text('webhook_url'),
+    webhookSecret: text('webhook_secret'),
     createdAt: createdAt(),
     archivedAt: timestampTz('archived_at'),
   },
