@@ -17,6 +17,10 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   db: Db;
   kind: 'postgres' | 'pglite';
+  /** PostgreSQL only: where the job queue (pg-boss) connects with a pool of its own. */
+  connectionString?: string;
+  /** PGlite only: the instance the job queue shares (it has a single connection). */
+  pglite?: PGlite;
   close(): Promise<void>;
 }
 
@@ -30,7 +34,7 @@ export async function openPostgres(connectionString: string): Promise<Database> 
   pool.on('error', () => {});
   const db = drizzlePg({ client: pool, schema });
   await migratePg(db, { migrationsFolder });
-  return { db, kind: 'postgres', close: () => pool.end() };
+  return { db, kind: 'postgres', connectionString, close: () => pool.end() };
 }
 
 export interface PgliteOptions {

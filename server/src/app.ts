@@ -5,8 +5,11 @@ import fastifyStatic from '@fastify/static';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { apiReferencePage } from './apiReferencePage.ts';
 import type { Config } from './config.ts';
 import { contextFactory } from './context.ts';
+import type { Jobs } from './jobs/jobs.ts';
+import { openApiDocument } from './openapi.ts';
 import { type AppRouter, appRouter } from './router.ts';
 import type { Storage } from './s3/storage.ts';
 
@@ -17,13 +20,15 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** The built web app (`client/dist`); without it the server answers the API only. */
   clientDir?: string;
+  /** The job queue; without it, imports and webhooks are refused with a clear message. */
+  jobs?: Jobs | null;
 }
 
 // Plan batches of 5,000 paths of up to 1 KiB each fit; anything larger is refused with 413.
 const bodyLimit = 8 * 1024 * 1024;
 
 /** Builds the Fastify app; nothing listens until the caller says so. */
-export async function buildApp({ config, db, storage, logger = false, clientDir }: AppOptions) {
+export async function buildApp({ config, db, storage, logger = false, clientDir, jobs = null }: AppOptions) {
   const app = Fastify({
     logger,
     // A 300k-file upload makes hundreds of thousands of signing calls; errors are logged, not every request.
@@ -43,7 +48,7 @@ export async function buildApp({ config, db, storage, logger = false, clientDir 
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
-      createContext: contextFactory(db, config, storage),
+      createContext: contextFactory(db, config, storage, jobs),
       onError({ error, path }) {
         if (error.code === 'INTERNAL_SERVER_ERROR')
           app.log.error({ err: error.cause ?? error, path }, 'procedure failed');
@@ -62,6 +67,11 @@ export async function buildApp({ config, db, storage, logger = false, clientDir 
     const ok = dbOk && s3 === 'ok';
     return reply.code(ok ? 200 : 503).send({ ok, db: dbOk ? 'ok' : 'unreachable', s3 });
   });
+
+  const apiDocument = openApiDocument(appRouter);
+  const apiReference = apiReferencePage(apiDocument);
+  app.get('/api/openapi.json', async () => apiDocument);
+  app.get('/api/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(apiReference));
 
   if (clientDir && existsSync(clientDir)) await serveWebApp(app, clientDir);
   return app;

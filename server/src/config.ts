@@ -71,6 +71,24 @@ const environment = z.object({
   PART_SIZE_MIB: z.coerce.number().int().min(5).max(5120).default(16),
   /** A file planned or signed by one session is not handed to another for this long (one writer per key). */
   UPLOAD_LEASE_MINUTES: z.coerce.number().int().positive().default(10),
+  /**
+   * Folders on this server that admins may import from (comma-separated absolute paths): a card-reader
+   * station's mount, a network share. Empty: no imports.
+   */
+  IMPORT_ROOTS: z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((root) => root.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().startsWith('/', 'must be absolute paths'))),
+  /** Run the background workers (imports, clean-up, webhooks) in this process; `pnpm worker` runs them alone. */
+  RUN_WORKERS: flag.default(true),
+  /** A multipart upload no active session owns is aborted after this many hours. */
+  STALE_UPLOAD_HOURS: z.coerce.number().positive().default(24),
 });
 
 export type Config = z.infer<typeof environment>;

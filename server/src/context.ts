@@ -7,6 +7,7 @@ import { validateApiToken } from './auth/apiTokens.ts';
 import { sessionCookieName, validateSessionToken } from './auth/sessions.ts';
 import type { CurrentUser } from './auth/user.ts';
 import type { Config } from './config.ts';
+import type { Jobs } from './jobs/jobs.ts';
 import type { Storage } from './s3/storage.ts';
 
 export type Credential = { kind: 'session'; id: string } | { kind: 'token'; id: string };
@@ -33,6 +34,8 @@ export interface Context {
   credential: Credential | null;
   request: RequestInfo;
   cookie: SessionCookie | null;
+  /** The job queue, when this server runs one (imports, webhooks); tests without it get a clear refusal. */
+  jobs: Jobs | null;
 }
 
 export interface ContextInput {
@@ -43,6 +46,7 @@ export interface ContextInput {
   credential?: Credential | null;
   request?: Partial<RequestInfo>;
   cookie?: SessionCookie | null;
+  jobs?: Jobs | null;
 }
 
 /** The context without HTTP, as tests build it. */
@@ -55,6 +59,7 @@ export function createContextInner(input: ContextInput): Context {
     credential: input.credential ?? null,
     request: { address: '127.0.0.1', userAgent: '', secure: false, ...input.request },
     cookie: input.cookie ?? null,
+    jobs: input.jobs ?? null,
   };
 }
 
@@ -82,7 +87,7 @@ async function authenticate(db: Db, req: CreateFastifyContextOptions['req']) {
   );
 }
 
-export function contextFactory(db: Db, config: Config, storage: Storage) {
+export function contextFactory(db: Db, config: Config, storage: Storage, jobs: Jobs | null = null) {
   return async ({ req, res }: CreateFastifyContextOptions): Promise<Context> => {
     const secure = req.protocol === 'https';
     const cookie: SessionCookie = {
@@ -112,6 +117,7 @@ export function contextFactory(db: Db, config: Config, storage: Storage) {
         secure,
       },
       cookie,
+      jobs,
     };
   };
 }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.ts';
 import { ConfigError, readConfig } from './config.ts';
 import { openDatabase } from './database.ts';
+import { Jobs } from './jobs/jobs.ts';
 import { Storage } from './s3/storage.ts';
 import { createFirstAdmin } from './services/bootstrap.ts';
 
@@ -11,10 +12,17 @@ async function main() {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const started = performance.now();
   const [database, storage] = await Promise.all([openDatabase(config), Storage.open(config)]);
+  const jobs = await Jobs.start({
+    config,
+    database,
+    storage,
+    onError: (error) => console.error('job queue:', error.message),
+  });
   const app = await buildApp({
     config,
     db: database.db,
     storage,
+    jobs,
     logger: { level: config.LOG_LEVEL },
     clientDir: fileURLToPath(new URL('../../client/dist', import.meta.url)),
   });
@@ -34,6 +42,7 @@ async function main() {
 
   const stop = async () => {
     await app.close();
+    await jobs.stop();
     await Promise.all([database.close(), storage.close()]);
     process.exit(0);
   };

@@ -2,6 +2,7 @@ import { auditRouter } from './routers/audit.ts';
 import { authRouter } from './routers/auth.ts';
 import { companiesRouter } from './routers/companies.ts';
 import { cyclesRouter } from './routers/cycles.ts';
+import { jobsRouter } from './routers/jobs.ts';
 import { projectsRouter } from './routers/projects.ts';
 import { sessionsRouter } from './routers/sessions.ts';
 import { tokensRouter } from './routers/tokens.ts';
@@ -14,6 +15,7 @@ export const appRouter = router({
   auth: authRouter,
   companies: companiesRouter,
   cycles: cyclesRouter,
+  jobs: jobsRouter,
   projects: projectsRouter,
   sessions: sessionsRouter,
   tokens: tokensRouter,

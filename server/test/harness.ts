@@ -8,6 +8,7 @@ import { eq } from 'drizzle-orm';
 import { buildApp } from '../src/app.ts';
 import { hashPassword } from '../src/auth/password.ts';
 import { type Config, readConfig } from '../src/config.ts';
+import { Jobs } from '../src/jobs/jobs.ts';
 import type { AppRouter } from '../src/router.ts';
 import { Storage } from '../src/s3/storage.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
@@ -20,6 +21,7 @@ export interface TestServer {
   db: TestDatabase['db'];
   config: Config;
   storage: Storage;
+  jobs: Jobs | null;
   close(): Promise<void>;
 }
 
@@ -30,12 +32,16 @@ export interface TestServer {
 export async function startTestServer(
   env: Record<string, string> = {},
   kind: 'default' | 'pglite' = 'default',
-  { clientDir }: { clientDir?: string } = {},
+  { clientDir, jobs: withJobs = false }: { clientDir?: string; jobs?: boolean } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'du-test-'));
   const config = readConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env });
   const [database, storage] = await Promise.all([createTestDatabase(kind), Storage.open(config)]);
-  const app = await buildApp({ config, db: database.db, storage, ...(clientDir ? { clientDir } : {}) });
+  // The job queue costs a second or more to start, so only the tests of jobs ask for it.
+  const jobs = withJobs
+    ? await Jobs.start({ config, database, storage }, { work: true, superviseIntervalSeconds: 1 })
+    : null;
+  const app = await buildApp({ config, db: database.db, storage, jobs, ...(clientDir ? { clientDir } : {}) });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url,
@@ -43,8 +49,10 @@ export async function startTestServer(
     db: database.db,
     config,
     storage,
+    jobs,
     async close() {
       await app.close();
+      await jobs?.stop();
       await Promise.all([database.close(), storage.close()]);
       await rm(dataDir, { recursive: true, force: true });
     },

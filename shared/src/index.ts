@@ -11,6 +11,7 @@ export * from './schemas/auth.ts';
 export * from './schemas/common.ts';
 export * from './schemas/companies.ts';
 export * from './schemas/cycles.ts';
+export * from './schemas/jobs.ts';
 export * from './schemas/projects.ts';
 export * from './schemas/uploads.ts';
 export * from './schemas/users.ts';

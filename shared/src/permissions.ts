@@ -37,6 +37,7 @@ export const permissions = {
   'projects.update': 'admin',
   'projects.archive': 'admin',
   'projects.unarchive': 'admin',
+  'projects.setWebhook': 'admin',
   'cycles.list': 'viewer',
   'cycles.get': 'viewer',
   'cycles.totals': 'viewer',
@@ -56,6 +57,9 @@ export const permissions = {
   'sessions.list': 'viewer',
   'sessions.get': 'viewer',
   'sessions.files': 'viewer',
+  'jobs.startImport': 'admin',
+  'jobs.list': 'admin',
+  'jobs.cancel': 'admin',
 } as const satisfies Record<string, Access>;
 
 export type ProcedurePath = keyof typeof permissions;

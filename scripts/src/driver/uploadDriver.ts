@@ -63,6 +63,7 @@ const signBatchSize = 500;
 const planBatchesInFlight = 3;
 const multipartFilesAtOnce = 2;
 const confirmEvery = 200;
+const confirmWithinMs = 2000;
 
 /**
  * Speaks the upload protocol over HTTP as any client does: begin → plan in batches → presigned PUTs and
@@ -292,9 +293,13 @@ interface FailedFile {
   error: string;
 }
 
-/** Finished files, confirmed to the server in batches rather than one call each. */
+/**
+ * Finished files, confirmed to the server in batches rather than one call each, and at least every few seconds:
+ * a process killed mid-run then re-sends only what it finished in its last seconds.
+ */
 class Confirmations {
   #pending: Array<{ key: string; etag: string }> = [];
+  #timer: ReturnType<typeof setTimeout> | null = null;
   constructor(
     private readonly api: Api,
     private readonly sessionId: string,
@@ -303,12 +308,20 @@ class Confirmations {
   async add(confirmation: { key: string; etag: string }) {
     this.#pending.push(confirmation);
     if (this.#pending.length >= confirmEvery) await this.flush();
+    else this.#timer ??= setTimeout(() => this.flush().catch(() => undefined), confirmWithinMs);
   }
 
   async flush() {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, maxConfirmBatch);
-      await this.api.uploads.confirm.mutate({ sessionId: this.sessionId, files: batch });
+      try {
+        await this.api.uploads.confirm.mutate({ sessionId: this.sessionId, files: batch });
+      } catch (error) {
+        this.#pending.unshift(...batch);
+        throw error;
+      }
     }
   }
 }

@@ -1,5 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { schema } from '@data-uploader/drizzle';
-import { byId, createProjectInput, listProjectsInput, updateProjectInput } from '@data-uploader/shared';
+import {
+  byId,
+  createProjectInput,
+  listProjectsInput,
+  setWebhookInput,
+  updateProjectInput,
+} from '@data-uploader/shared';
 import { TRPCError } from '@trpc/server';
 import { and, asc, count, eq, isNull } from 'drizzle-orm';
 import { cycleColumns, loadProject, projectColumns } from '../services/access.ts';
@@ -104,4 +111,16 @@ export const projectsRouter = router({
 
   archive: authedProcedure.input(byId).mutation(({ ctx, input }) => setArchived(ctx, input.id, true)),
   unarchive: authedProcedure.input(byId).mutation(({ ctx, input }) => setArchived(ctx, input.id, false)),
+
+  /** Sets (or removes) the project's webhook; a new signing secret is made and shown only in this answer. */
+  setWebhook: authedProcedure.input(setWebhookInput).mutation(async ({ ctx, input }) => {
+    const project = await loadProject(ctx, input.id);
+    const secret = input.url ? randomBytes(32).toString('hex') : null;
+    await ctx.db
+      .update(projects)
+      .set({ webhookUrl: input.url, webhookSecret: secret })
+      .where(eq(projects.id, project.id));
+    await recordAudit(ctx.db, ctx.user, 'project.setWebhook', `project:${project.id}`, { url: input.url });
+    return { url: input.url, secret };
+  }),
 });

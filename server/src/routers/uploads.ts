@@ -1,4 +1,3 @@
-import { schema } from '@data-uploader/drizzle';
 import {
   beginUploadInput,
   confirmInput,
@@ -8,49 +7,26 @@ import {
   signBatchInput,
   signInput,
 } from '@data-uploader/shared';
-import { TRPCError } from '@trpc/server';
-import { loadCycle, loadProject } from '../services/access.ts';
 import { confirmFiles, failFiles } from '../services/ledger.ts';
 import { planBatch } from '../services/planning.ts';
 import { abortSession, finishSession } from '../services/reconcile.ts';
 import { signMany, signOne } from '../services/signing.ts';
-import { loadUploadSession, loadWritableSession, recordActivity } from '../services/uploadSessions.ts';
+import {
+  beginUploadSession,
+  loadUploadSession,
+  loadWritableSession,
+  recordActivity,
+} from '../services/uploadSessions.ts';
 import { authedProcedure, router } from '../trpc.ts';
-
-const { uploadSessions } = schema;
 
 /**
  * The upload protocol (DESIGN.md): begin → plan in batches → sign (Uppy) / signBatch (CLI) → the client sends
  * bytes straight to S3 → confirm / fail → finish, which reconciles the ledger against the bucket.
  */
 export const uploadsRouter = router({
-  begin: authedProcedure.input(beginUploadInput).mutation(async ({ ctx, input }) => {
-    const project = await loadProject(ctx, input.projectId);
-    const cycle = await loadCycle(ctx, input.cycleId);
-    if (cycle.projectId !== project.id)
-      throw new TRPCError({ code: 'NOT_FOUND', message: 'Cycle not found in this project' });
-    if (project.archivedAt) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'The project is archived' });
-    if (cycle.status !== 'open') {
-      throw new TRPCError({
-        code: 'PRECONDITION_FAILED',
-        message: `Cycle ${cycle.name} is closed; an admin can reopen it`,
-      });
-    }
-    const [session] = await ctx.db
-      .insert(uploadSessions)
-      .values({
-        companyId: ctx.user.companyId,
-        projectId: project.id,
-        cycleId: cycle.id,
-        userId: ctx.user.id,
-        source: input.source,
-        label: input.label,
-        client: input.client,
-      })
-      .returning({ id: uploadSessions.id });
-    if (!session) throw new Error('insert returned nothing');
-    return loadUploadSession(ctx, session.id);
-  }),
+  begin: authedProcedure
+    .input(beginUploadInput)
+    .mutation(({ ctx, input }) => beginUploadSession(ctx, { ...input, source: input.source })),
 
   plan: authedProcedure.input(planInput).mutation(async ({ ctx, input }) => {
     const writable = await loadWritableSession(ctx, input.sessionId);
@@ -99,6 +75,7 @@ export const uploadsRouter = router({
   finish: authedProcedure.input(sessionIdInput).mutation(async ({ ctx, input }) => {
     const writable = await loadWritableSession(ctx, input.sessionId, 'record');
     await finishSession(ctx.db, ctx.storage, writable);
+    await ctx.jobs?.sessionFinished(input.sessionId);
     return loadUploadSession(ctx, input.sessionId);
   }),
 

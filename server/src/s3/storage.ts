@@ -5,6 +5,7 @@ import {
   GetBucketCorsCommand,
   HeadBucketCommand,
   ListBucketsCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
   PutBucketCorsCommand,
@@ -16,6 +17,12 @@ import { type LocalS3, startLocalS3 } from './localS3.ts';
 import { type BucketTarget, Presigner } from './presigner.ts';
 
 /** The bucket fields of a project row. */
+export interface MultipartUpload {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+}
+
 export interface ProjectBucket {
   bucket: string;
   region: string;
@@ -150,6 +157,31 @@ export class Storage {
       yield (page.Contents ?? []).map((object) => ({ key: object.Key ?? '', size: Number(object.Size ?? 0) }));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /** The multipart uploads in progress under a prefix, a page at a time, with when each was started. */
+  async *listMultipartUploads(project: ProjectBucket, prefix: string): AsyncGenerator<MultipartUpload[]> {
+    const target = this.targetFor(project);
+    const s3 = this.client(target);
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListMultipartUploadsCommand({
+          Bucket: target.bucket,
+          Prefix: prefix,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      );
+      yield (page.Uploads ?? []).map((upload) => ({
+        key: upload.Key ?? '',
+        uploadId: upload.UploadId ?? '',
+        initiated: upload.Initiated ?? new Date(0),
+      }));
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
   }
 
   async abortMultipartUpload(project: ProjectBucket, key: string, uploadId: string): Promise<void> {

@@ -20,6 +20,8 @@ export const projectColumns = {
   region: projects.region,
   endpoint: projects.endpoint,
   keyPrefix: projects.keyPrefix,
+  /** The URL only; its signing secret is shown once, when it is set. */
+  webhookUrl: projects.webhookUrl,
   createdAt: projects.createdAt,
   archivedAt: projects.archivedAt,
 };

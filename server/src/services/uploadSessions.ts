@@ -2,6 +2,7 @@ import { schema } from '@data-uploader/drizzle';
 import { TRPCError } from '@trpc/server';
 import { and, eq, sql } from 'drizzle-orm';
 import type { AuthedContext } from '../trpc.ts';
+import { loadCycle, loadProject } from './access.ts';
 
 const { cycles, projects, uploadSessions, users } = schema;
 
@@ -83,3 +84,40 @@ export async function recordActivity(ctx: AuthedContext, sessionId: string) {
 }
 
 export type WritableSession = Awaited<ReturnType<typeof loadWritableSession>>;
+
+export interface BeginSession {
+  projectId: string;
+  cycleId: string;
+  label: string;
+  source: 'browser' | 'cli' | 'job';
+  client: string;
+}
+
+/** A new upload session of the caller into an open cycle of a project that is not archived. */
+export async function beginUploadSession(ctx: AuthedContext, input: BeginSession) {
+  const project = await loadProject(ctx, input.projectId);
+  const cycle = await loadCycle(ctx, input.cycleId);
+  if (cycle.projectId !== project.id)
+    throw new TRPCError({ code: 'NOT_FOUND', message: 'Cycle not found in this project' });
+  if (project.archivedAt) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'The project is archived' });
+  if (cycle.status !== 'open') {
+    throw new TRPCError({
+      code: 'PRECONDITION_FAILED',
+      message: `Cycle ${cycle.name} is closed; an admin can reopen it`,
+    });
+  }
+  const [session] = await ctx.db
+    .insert(uploadSessions)
+    .values({
+      companyId: ctx.user.companyId,
+      projectId: project.id,
+      cycleId: cycle.id,
+      userId: ctx.user.id,
+      source: input.source,
+      label: input.label,
+      client: input.client,
+    })
+    .returning({ id: uploadSessions.id });
+  if (!session) throw new Error('insert returned nothing');
+  return loadUploadSession(ctx, session.id);
+}
