@@ -82,6 +82,8 @@ interface CompanyA extends SeededCompany {
   uploadId: string;
   /** A's newest audit entry; B has one entry older than it and one newer. */
   auditId: number;
+  /** A queued import job of A's admin. */
+  importJobId: string;
 }
 
 /**
@@ -142,6 +144,10 @@ const foreignCalls: Record<string, { input: (a: CompanyA) => Record<string, unkn
   'sessions.list': { input: (a) => ({ projectId: a.projectId, cycleId: a.cycleId }) },
   'sessions.get': { input: (a) => ({ id: a.uploadSessionId }) },
   'sessions.files': { input: (a) => ({ id: a.uploadSessionId, status: 'pending' }) },
+  'projects.setWebhook': { input: (a) => ({ id: a.projectId, url: 'https://bravo.example/steal' }) },
+  'jobs.startImport': { input: (a) => ({ projectId: a.projectId, cycleId: a.cycleId, path: '/tmp' }) },
+  'jobs.list': { input: (a) => ({ projectId: a.projectId }) },
+  'jobs.cancel': { input: (a) => ({ id: a.importJobId }) },
 };
 
 let server: TestServer;
@@ -254,7 +260,20 @@ beforeAll(async () => {
   ]);
   const auditId = auditIds[2];
   if (auditId === undefined) throw new Error('audit entries not inserted');
+  const [importJob] = await db
+    .insert(schema.importJobs)
+    .values({
+      companyId: seeded.companyId,
+      projectId: project.id,
+      cycleId: cycle.id,
+      userId: seeded.users.admin.id,
+      path: '/srv/cards/SD_01',
+      resolvedPath: '/srv/cards/SD_01',
+    })
+    .returning({ id: schema.importJobs.id });
+  if (!importJob) throw new Error('no import job');
   alpha = {
+    importJobId: importJob.id,
     ...seeded,
     disabledUserId: disabled.id,
     projectId: project.id,
