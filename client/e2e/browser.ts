@@ -9,8 +9,8 @@ const clientDist = fileURLToPath(new URL('../dist', import.meta.url));
 export const artifactsDir = fileURLToPath(new URL('./artifacts', import.meta.url));
 
 /** The app as `pnpm start` runs it (built web app, embedded S3 server), with a database of its own. */
-export function startApp(env: Record<string, string> = {}): Promise<TestServer> {
-  return startTestServer(env, 'default', { clientDir: clientDist });
+export function startApp(env: Record<string, string> = {}, { jobs = false } = {}): Promise<TestServer> {
+  return startTestServer(env, 'default', { clientDir: clientDist, jobs });
 }
 
 /** Debian's Chromium; a browser is never downloaded. */

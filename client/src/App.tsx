@@ -7,6 +7,7 @@ import { Account } from './pages/Account.tsx';
 import { ChangePassword } from './pages/ChangePassword.tsx';
 import { Companies } from './pages/Companies.tsx';
 import { History } from './pages/History.tsx';
+import { Jobs } from './pages/Jobs.tsx';
 import { Project } from './pages/Project.tsx';
 import { Projects } from './pages/Projects.tsx';
 import { Session } from './pages/Session.tsx';
@@ -53,6 +54,7 @@ export function App() {
         <Route path="/history" component={History} />
         <Route path="/sessions/:sessionId" component={Session} />
         <Route path="/users" component={Users} />
+        <Route path="/jobs" component={Jobs} />
         <Route path="/companies" component={Companies} />
         <Route path="/account" component={Account} />
         <Route path="*" component={() => <p>This page does not exist.</p>} />

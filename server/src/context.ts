@@ -7,8 +7,13 @@ import { validateApiToken } from './auth/apiTokens.ts';
 import { sessionCookieName, validateSessionToken } from './auth/sessions.ts';
 import type { CurrentUser } from './auth/user.ts';
 import type { Config } from './config.ts';
-import type { Jobs } from './jobs/jobs.ts';
 import type { Storage } from './s3/storage.ts';
+
+/** What procedures ask of the background job queue (jobs/jobs.ts), named here so the router's type stays small. */
+export interface JobQueue {
+  enqueueImport(jobId: string): Promise<void>;
+  sessionFinished(sessionId: string): Promise<void>;
+}
 
 export type Credential = { kind: 'session'; id: string } | { kind: 'token'; id: string };
 
@@ -35,7 +40,7 @@ export interface Context {
   request: RequestInfo;
   cookie: SessionCookie | null;
   /** The job queue, when this server runs one (imports, webhooks); tests without it get a clear refusal. */
-  jobs: Jobs | null;
+  jobs: JobQueue | null;
 }
 
 export interface ContextInput {
@@ -46,7 +51,7 @@ export interface ContextInput {
   credential?: Credential | null;
   request?: Partial<RequestInfo>;
   cookie?: SessionCookie | null;
-  jobs?: Jobs | null;
+  jobs?: JobQueue | null;
 }
 
 /** The context without HTTP, as tests build it. */
@@ -87,7 +92,7 @@ async function authenticate(db: Db, req: CreateFastifyContextOptions['req']) {
   );
 }
 
-export function contextFactory(db: Db, config: Config, storage: Storage, jobs: Jobs | null = null) {
+export function contextFactory(db: Db, config: Config, storage: Storage, jobs: JobQueue | null = null) {
   return async ({ req, res }: CreateFastifyContextOptions): Promise<Context> => {
     const secure = req.protocol === 'https';
     const cookie: SessionCookie = {

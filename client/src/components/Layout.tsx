@@ -23,6 +23,9 @@ export function Layout(props: { children?: JSX.Element }) {
             Projects
           </A>
           <A href="/history">History</A>
+          <Show when={allowed('jobs.list')}>
+            <A href="/jobs">Imports</A>
+          </Show>
           <Show when={allowed('users.list')}>
             <A href="/users">Users</A>
           </Show>

@@ -10,6 +10,9 @@ const tones: Record<string, string> = {
   pending: '',
   uploading: 'warn',
   failed: 'bad',
+  queued: '',
+  running: 'warn',
+  cancelled: 'bad',
 };
 
 /** `completed_with_errors` → `completed with errors` */

@@ -5,6 +5,7 @@ import { CycleTable } from '../components/CycleTable.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { ProjectDetails } from '../components/ProjectDetails.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
+import { WebhookForm } from '../components/WebhookForm.tsx';
 import { allowed } from '../permissions.ts';
 import { trpc } from '../trpc.ts';
 
@@ -72,6 +73,9 @@ export function Project() {
                   archived={Boolean(current().archivedAt)}
                   onChanged={changed}
                 />
+              </Show>
+              <Show when={allowed('projects.setWebhook')}>
+                <WebhookForm projectId={current().id} url={current().webhookUrl} onChanged={changed} />
               </Show>
             </>
           )}

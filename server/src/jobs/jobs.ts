@@ -1,6 +1,7 @@
 import type { Database } from '@data-uploader/drizzle';
 import { fromPglite, PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
+import type { JobQueue } from '../context.ts';
 import type { Storage } from '../s3/storage.ts';
 import { importAttempts, runImport } from './importJob.ts';
 import { cleanStaleUploads } from './staleUploads.ts';
@@ -33,7 +34,7 @@ const importHeartbeatSeconds = 10;
  * The background work on PostgreSQL through pg-boss (no Redis): server-side imports, the hourly clean-up of
  * abandoned multipart uploads, and webhook deliveries. Every server starts it; `pnpm worker` runs only this.
  */
-export class Jobs {
+export class Jobs implements JobQueue {
   readonly #boss: PgBoss;
   readonly #deps: JobDeps;
   readonly #running = new Set<AbortController>();
