@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { type Config, usesEmbeddedS3 } from '../config.ts';
 import { type LocalS3, startLocalS3 } from './localS3.ts';
-import { type BucketTarget, Presigner } from './presigner.ts';
+import { type BucketTarget, objectUrl, Presigner } from './presigner.ts';
 
 /** The bucket fields of a project row. */
 export interface MultipartUpload {
@@ -234,6 +234,27 @@ export class Storage {
  * What an admin must fix before browsers can upload to a bucket: it exists, the server's credentials reach
  * it, and its CORS rule lets the app's origin PUT/POST/DELETE and read ETag. Empty when all is well.
  */
+/** Whether the store answers a browser's CORS preflight from the app for every method an upload uses. */
+async function preflightAllows(project: BucketTarget, appOrigin: string): Promise<boolean> {
+  const url = objectUrl(project, '.data-uploader-cors-check');
+  for (const method of ['PUT', 'POST', 'DELETE', 'GET']) {
+    const answer = await fetch(url, {
+      method: 'OPTIONS',
+      headers: {
+        origin: appOrigin,
+        'access-control-request-method': method,
+        'access-control-request-headers': 'content-type',
+      },
+      signal: AbortSignal.timeout(10_000),
+    }).catch(() => null);
+    const origin = answer?.headers.get('access-control-allow-origin');
+    const methods = answer?.headers.get('access-control-allow-methods') ?? '';
+    if (!answer?.ok || (origin !== '*' && origin !== appOrigin)) return false;
+    if (methods && !methods.split(',').some((allowed) => allowed.trim().toUpperCase() === method)) return false;
+  }
+  return true;
+}
+
 async function checkBucket(s3: S3Client, project: BucketTarget, appOrigin: string): Promise<string[]> {
   const where = project.endpoint ? `at ${project.endpoint}` : `in region ${project.region}`;
   try {
@@ -260,12 +281,17 @@ async function checkBucket(s3: S3Client, project: BucketTarget, appOrigin: strin
   try {
     rules = (await s3.send(new GetBucketCorsCommand({ Bucket: project.bucket }))).CORSRules ?? [];
   } catch (error) {
-    if (!(error instanceof S3ServiceException && error.name === 'NoSuchCORSConfiguration')) {
-      const what = error instanceof S3ServiceException ? error.name : 'an answer that is not S3';
-      return [`Could not read the CORS rule of bucket "${project.bucket}" ${where} (${what}). Grant s3:GetBucketCORS.`];
+    const name = error instanceof S3ServiceException ? error.name : null;
+    if (name !== 'NoSuchCORSConfiguration' && name !== 'NotImplemented') {
+      return [
+        `Could not read the CORS rule of bucket "${project.bucket}" ${where} (${name ?? 'an answer that is not S3'}). Grant s3:GetBucketCORS.`,
+      ];
     }
   }
   const rule = rules.find((r) => r.AllowedOrigins?.some((origin) => origin === '*' || origin === appOrigin));
+  // Some S3-compatible stores (MinIO's community edition) have one server-wide CORS rule and no bucket rules:
+  // there the store is asked the way a browser asks, with a preflight.
+  if (!rule && project.endpoint && (await preflightAllows(project, appOrigin))) return [];
   if (!rule)
     return [`Bucket "${project.bucket}" has no CORS rule for ${appOrigin}, so browsers will see CORS errors. ${fix}`];
   const problems: string[] = [];
