@@ -7,8 +7,7 @@ import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { apiReferencePage } from './apiReferencePage.ts';
 import type { Config } from './config.ts';
-import { contextFactory } from './context.ts';
-import type { Jobs } from './jobs/jobs.ts';
+import { contextFactory, type JobQueue } from './context.ts';
 import { openApiDocument } from './openapi.ts';
 import { type AppRouter, appRouter } from './router.ts';
 import type { Storage } from './s3/storage.ts';
@@ -21,7 +20,7 @@ export interface AppOptions {
   /** The built web app (`client/dist`); without it the server answers the API only. */
   clientDir?: string;
   /** The job queue; without it, imports and webhooks are refused with a clear message. */
-  jobs?: Jobs | null;
+  jobs?: JobQueue | null;
 }
 
 // Plan batches of 5,000 paths of up to 1 KiB each fit; anything larger is refused with 413.

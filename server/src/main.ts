@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.ts';
 import { ConfigError, readConfig } from './config.ts';
+import type { JobQueue } from './context.ts';
 import { openDatabase } from './database.ts';
 import { Jobs } from './jobs/jobs.ts';
 import { Storage } from './s3/storage.ts';
@@ -12,12 +13,16 @@ async function main() {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const started = performance.now();
   const [database, storage] = await Promise.all([openDatabase(config), Storage.open(config)]);
-  const jobs = await Jobs.start({
-    config,
-    database,
-    storage,
-    onError: (error) => console.error('job queue:', error.message),
+  // The job queue is set up once the app listens (its first start on PGlite takes seconds and would hold up
+  // every other query on PGlite's single connection); a first enqueue waits for it.
+  let jobsStarted: (jobs: Promise<Jobs>) => void = () => undefined;
+  const jobsStarting = new Promise<Jobs>((resolve) => {
+    jobsStarted = resolve;
   });
+  const jobs: JobQueue = {
+    enqueueImport: async (id) => (await jobsStarting).enqueueImport(id),
+    sessionFinished: async (id) => (await jobsStarting).sessionFinished(id),
+  };
   const app = await buildApp({
     config,
     db: database.db,
@@ -42,7 +47,7 @@ async function main() {
 
   const stop = async () => {
     await app.close();
-    await jobs.stop();
+    await (await jobsStarting.catch(() => null))?.stop();
     await Promise.all([database.close(), storage.close()]);
     process.exit(0);
   };
@@ -50,6 +55,10 @@ async function main() {
   process.once('SIGTERM', stop);
 
   const address = await app.listen({ port: config.PORT, host: config.HOST });
+  jobsStarted(
+    Jobs.start({ config, database, storage, onError: (error) => console.error('job queue:', error.message) }),
+  );
+  jobsStarting.catch((error: unknown) => console.error('job queue failed to start:', error));
   const databaseWhere = config.DATABASE_URL ? 'PostgreSQL' : `PGlite in ${config.DATA_DIR}/pglite`;
   const s3 = storage.embedded ? `embedded S3 at ${storage.embedded.endpoint}, data in ${config.DATA_DIR}/s3` : 'S3';
   const readyMs = Math.round(performance.now() - started);
