@@ -1,5 +1,6 @@
 export * from './bucket.ts';
 export * from './keys.ts';
+export * from './manifest.ts';
 export * from './parts.ts';
 export * from './permissions.ts';
 export * from './plan.ts';
