@@ -140,9 +140,9 @@ describe('sensorManifest', () => {
     const files = Array.from({ length: 10 }, (_, s) =>
       audioMoth(`AM-${s}`, '2025-01-01T00:00:00', 10_000, 1, new Set([5000])),
     ).flat();
-    const started = performance.now();
+    const started = Date.now();
     const manifest = sensorManifest(files);
-    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(manifest).toHaveLength(10);
     expect(manifest.every((m) => m.gapCount === 0 && m.files === 9999)).toBe(true);
   });
