@@ -5,6 +5,7 @@ import { cyclesRouter } from './routers/cycles.ts';
 import { jobsRouter } from './routers/jobs.ts';
 import { projectsRouter } from './routers/projects.ts';
 import { sessionsRouter } from './routers/sessions.ts';
+import { statsRouter } from './routers/stats.ts';
 import { tokensRouter } from './routers/tokens.ts';
 import { uploadsRouter } from './routers/uploads.ts';
 import { usersRouter } from './routers/users.ts';
@@ -18,6 +19,7 @@ export const appRouter = router({
   jobs: jobsRouter,
   projects: projectsRouter,
   sessions: sessionsRouter,
+  stats: statsRouter,
   tokens: tokensRouter,
   uploads: uploadsRouter,
   users: usersRouter,

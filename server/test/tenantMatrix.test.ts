@@ -148,6 +148,11 @@ const foreignCalls: Record<string, { input: (a: CompanyA) => Record<string, unkn
   'jobs.startImport': { input: (a) => ({ projectId: a.projectId, cycleId: a.cycleId, path: '/tmp' }) },
   'jobs.list': { input: (a) => ({ projectId: a.projectId }) },
   'jobs.cancel': { input: (a) => ({ id: a.importJobId }) },
+  'stats.projectCycles': { input: (a) => ({ projectId: a.projectId }) },
+  'stats.sessionThroughput': { input: (a) => ({ sessionId: a.uploadSessionId }) },
+  'stats.successRate': { input: (a) => ({ projectId: a.projectId }) },
+  'stats.fileTypes': { input: (a) => ({ projectId: a.projectId }) },
+  'stats.coverage': { input: (a) => ({ projectId: a.projectId, cycleId: a.cycleId }) },
 };
 
 let server: TestServer;

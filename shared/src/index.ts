@@ -14,6 +14,7 @@ export * from './schemas/companies.ts';
 export * from './schemas/cycles.ts';
 export * from './schemas/jobs.ts';
 export * from './schemas/projects.ts';
+export * from './schemas/stats.ts';
 export * from './schemas/uploads.ts';
 export * from './schemas/users.ts';
 export * from './systemFiles.ts';

@@ -60,6 +60,11 @@ export const permissions = {
   'jobs.startImport': 'admin',
   'jobs.list': 'admin',
   'jobs.cancel': 'admin',
+  'stats.projectCycles': 'viewer',
+  'stats.sessionThroughput': 'viewer',
+  'stats.successRate': 'viewer',
+  'stats.fileTypes': 'viewer',
+  'stats.coverage': 'viewer',
 } as const satisfies Record<string, Access>;
 
 export type ProcedurePath = keyof typeof permissions;

@@ -8,6 +8,7 @@ import {
   maxKeyBytes,
   normaliseRelativePath,
   type PartPolicy,
+  recordingTime,
   sizeProblem,
   utf8ByteLength,
 } from '@data-uploader/shared';
@@ -44,6 +45,13 @@ interface ValidFile {
   lastModified: Date | null;
   contentType: string | null;
   sensorSerial: string | null;
+  /** The time in the file name (`YYYYMMDD_HHMMSS`), taken as UTC like the insight views' days. */
+  recordedAt: string | null;
+}
+
+function recordedAtOf(path: string): string | null {
+  const time = recordingTime(path.slice(path.lastIndexOf('/') + 1));
+  return time ? `${time}Z` : null;
 }
 
 /** Checks one file's name and size: the reason it cannot be uploaded, or its normalised form. */
@@ -63,6 +71,7 @@ function checkFile(entry: PlanEntry, index: number, prefix: string): ValidFile |
     lastModified: entry.lastModified === undefined ? null : new Date(entry.lastModified),
     contentType: entry.contentType || null,
     sensorSerial: normalised.sensorSerial,
+    recordedAt: recordedAtOf(normalised.path),
   };
 }
 
@@ -273,13 +282,13 @@ async function insertNew(
   const inserted = await sqlRows<{ relative_path: string }>(
     tx,
     sql`
-    insert into ${files} (cycle_id, session_id, relative_path, s3_key, size, last_modified, content_type, sensor_serial, part_size)
-    select ${cycleId}, ${sessionId}, v.path, v.key, v.size, v.modified, v.type, v.serial, v.part_size
+    insert into ${files} (cycle_id, session_id, relative_path, s3_key, size, last_modified, content_type, sensor_serial, part_size, recorded_at)
+    select ${cycleId}, ${sessionId}, v.path, v.key, v.size, v.modified, v.type, v.serial, v.part_size, v.recorded
     from unnest(${column(rows, (r) => r.path)}::text[], ${column(rows, (r) => r.key)}::text[],
                 ${column(rows, (r) => r.size)}::bigint[], ${column(rows, (r) => r.lastModified?.toISOString() ?? null)}::timestamptz[],
                 ${column(rows, (r) => r.contentType)}::text[], ${column(rows, (r) => r.sensorSerial)}::text[],
-                ${column(rows, (r) => r.partSize)}::int[])
-      as v(path, key, size, modified, type, serial, part_size)
+                ${column(rows, (r) => r.partSize)}::int[], ${column(rows, (r) => r.recordedAt)}::timestamptz[])
+      as v(path, key, size, modified, type, serial, part_size, recorded)
     on conflict (cycle_id, relative_path) do nothing
     returning relative_path`,
   );
