@@ -1,0 +1,730 @@
+/**
+ * `pnpm bench:browser`: the web app's upload page in Debian's Chromium (headless, playwright-core from the client),
+ * against the app in its own process (browserBenchApp.ts: a scratch PostgreSQL database from DATABASE_URL,
+ * default postgres://postgres@127.0.0.1:5432/test, made and dropped; the embedded S3 server under a temp
+ * DATA_DIR; the web app built with the client's Vite into a temp folder and served by the app, as main.ts
+ * serves client/dist). Folders are generated once per run into a temp dir and reused by every pass.
+ *
+ * 1. BENCH_BROWSER_FILES (100,000) tiny files (16 B – 1 KiB, 50 sensor folders) dropped on the upload page:
+ *    (a) drop → first request to S3, the bench clicking 'Upload' as soon as it can (≤ 5 s);
+ *    (b) the longest main-thread task from the drop until the folder is scanned and planned (none over 200 ms);
+ *    (c) drop → scanned and planned (plan stats count every file, no "reading the folder" badge), Upload not
+ *        clicked, beside a bare page enumerating the same folder with the same API in the same run (≤ 1.3×);
+ *    (d) the page's JS heap after a GC once planned (≤ 400 MB).
+ *    (a) is its own pass (new cycle, page closed after the first PUT); (b)(c)(d) are one pass that uploads nothing.
+ * 2. Stock Uppy (core + Dashboard, no windowing) with BENCH_BROWSER_UPPY_FILES (10,000) files dropped on its
+ *    Dashboard: drop → files-added and the longest task (baseline, no target).
+ * 3. BENCH_BROWSER_SMALL_FILES (10,000) × BENCH_BROWSER_SMALL_KIB (16) KiB sent through the upload page (drop →
+ *    "Upload complete and verified") vs `rclone copy --transfers 16` of the same folder to the same embedded S3
+ *    server (≥ 0.7× rclone's files/s).
+ * BENCH_BROWSER_REPEATS (1) repeats part 1 and 2, BENCH_BROWSER_RUNS (1) part 3 (medians over them);
+ * BENCH_BROWSER_ONLY (big,uppy,small) picks parts; BENCH_BROWSER_BARE_OPEN (64) sets the bare page's files
+ * opened at once; BENCH_TRANSFERS (16) rclone's transfers. BENCH_BROWSER_PROFILE=1 adds one scan+plan pass and
+ * one upload run (not in the figures) under a CPU profile (names from hidden source maps) and a Chromium trace
+ * of the renderer's main thread (wall and CPU time by event, the longest tasks opened up).
+ * BENCH_BROWSER_CLIENT_DIR uses an already built web app; BENCH_KEEP keeps the temp dir and the database.
+ * Every figure is wall time on a shared machine: each part prints the load average when it starts.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pLimit from 'p-limit';
+
+import { type Api, createApi } from '../driver/api.ts';
+import {
+  type Browser,
+  clientRoot,
+  cpuProfile,
+  dropFolder,
+  heapAfterGc,
+  installProbes,
+  launchChromium,
+  loadVite,
+  mainThreadMeter,
+  type Page,
+  type Probes,
+  probes,
+  sourceMapResolver,
+  staticServer,
+  summariseTasks,
+  type TaskSummary,
+  traceMainThread,
+} from './browserKit.ts';
+import { writeComparisonPages } from './browserPages.ts';
+import { fieldFolder } from './fieldFolder.ts';
+import { scratchDatabase } from './scratchDatabase.ts';
+
+const MB = 1_000_000;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dropZone = '.uppy-Dashboard-inner';
+const numberOf = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const msText = (ms: number) => (Number.isFinite(ms) ? `${Math.round(ms)} ms` : '–');
+const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
+const count = (n: number) => n.toLocaleString('en');
+/** Other work on this machine skews every figure: each part says what the load was when it started. */
+const load = () =>
+  `load average ${loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ')}`;
+const tasksText = (tasks: TaskSummary) =>
+  `longest task ${msText(tasks.longestMs)} (at +${s(tasks.longestAtMs)}), ${tasks.over50} tasks > 50 ms ` +
+  `(${s(tasks.sumOver50Ms)} in all), ${tasks.over200} > 200 ms`;
+
+function printTrace(trace: Awaited<ReturnType<Awaited<ReturnType<typeof traceMainThread>>['stop']>>) {
+  const cpu = trace.cpuMs === null ? '' : `, of which the thread ran ${s(trace.cpuMs)}`;
+  console.log(
+    `      trace of the renderer's main thread (${s(trace.busyMs)} in top-level tasks${cpu}); wall time by event (self):`,
+  );
+  for (const { name, ms } of trace.top) console.log(`        ${msText(ms).padStart(8)}  ${name}`);
+  for (const task of trace.longest) {
+    console.log(
+      `      longest traced task at +${s(task.atMs)} (${msText(task.ms)}` +
+        `${task.cpuMs === null ? '' : `, of which the thread ran ${msText(task.cpuMs)}`}): ` +
+        task.top.map(({ name, ms }) => `${name} ${msText(ms)}`).join('; '),
+    );
+  }
+}
+
+/** Every child process this benchmark starts, so an interrupt or a failure can end them. */
+const children = new Set<ChildProcess>();
+
+async function run(command: string, args: string[], env: NodeJS.ProcessEnv) {
+  const start = performance.now();
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  children.delete(child);
+  const ms = performance.now() - start;
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`);
+  return { stdout, ms };
+}
+
+interface App {
+  url: string;
+  token: string;
+  s3: string;
+  username: string;
+  password: string;
+  stop(): Promise<void>;
+}
+
+async function startApp(databaseUrl: string, dataDir: string, clientDir: string): Promise<App> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'browserBenchApp.ts')], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, BENCH_CLIENT_DIR: clientDir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  const lines = createInterface({ input: child.stdout });
+  const ready = once(lines, 'line') as Promise<[string]>;
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`the app exited ${code} before it was ready`);
+  });
+  const [line] = await Promise.race([ready, exited]);
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    children.delete(child);
+  };
+  return { ...(JSON.parse(line) as Omit<App, 'stop'>), stop };
+}
+
+/** `count` files named as a 50-sensor field campaign (fieldFolder), sizes from `sizeOf`, random bytes. */
+async function writeFieldFolder(dir: string, total: number, sizeOf: (index: number) => number) {
+  const start = performance.now();
+  const names = fieldFolder(total).map((file) => file.relativePath);
+  await Promise.all(
+    [...new Set(names.map((name) => name.slice(0, name.indexOf('/'))))].map((sensor) =>
+      mkdir(path.join(dir, sensor), { recursive: true }),
+    ),
+  );
+  const limit = pLimit(64);
+  let bytes = 0;
+  await Promise.all(
+    names.map((name, index) =>
+      limit(() => {
+        const size = sizeOf(index);
+        bytes += size;
+        return writeFile(path.join(dir, name), randomBytes(size));
+      }),
+    ),
+  );
+  return { dir, files: total, bytes, ms: performance.now() - start };
+}
+
+/**
+ * Watches the upload page's DOM (a MutationObserver; the page renders at most once a frame) and notes, in
+ * page time: the Upload button showing, the scan having found every file (the badge's count), the first and the
+ * last plan answer on screen (every file counted in the plan stats and the badge gone), and the result.
+ */
+const watcherSource = `(total) => {
+  const bench = window.__bench;
+  const digits = (text) => Number((text || '').replace(/[^0-9]/g, ''));
+  const check = () => {
+    const now = performance.now();
+    if (bench.dropAt === null) return;
+    const button = [...document.querySelectorAll('button.primary')].find((b) => b.textContent.trim() === 'Upload');
+    if (button) bench.buttonAt ??= now;
+    const badge = document.querySelector('#plan-title .badge');
+    const stats = [...document.querySelectorAll('[data-testid=plan-stats] .stat strong')].map((el) => digits(el.textContent));
+    const planned = stats.slice(0, 5).reduce((sum, n) => sum + n, 0);
+    bench.planned = planned;
+    bench.newFiles = stats[0];
+    if (badge) {
+      bench.found = digits(badge.textContent);
+      if (bench.found >= total) bench.scannedAt ??= now;
+    }
+    if (planned > 0) bench.firstPlannedAt ??= now;
+    if (stats.length > 0 && !badge && planned >= total) {
+      bench.scannedAt ??= now;
+      bench.plannedAt ??= now;
+    }
+    const result = document.querySelector('#result-title');
+    if (result) {
+      bench.resultAt ??= now;
+      bench.resultTitle = result.textContent;
+      bench.resultText = document.querySelector('[data-testid=result]')?.textContent;
+    }
+  };
+  new MutationObserver(check).observe(document.body, { subtree: true, childList: true, characterData: true });
+}`;
+
+const mark = (bench: Probes, name: string) => {
+  const value = bench[name];
+  if (typeof value !== 'number' || bench.dropAt === null) return null;
+  return value - bench.dropAt;
+};
+
+interface RequestEntry {
+  kind: string;
+  /** Node time when the page sent it / when it ended (CDP events as they arrive). */
+  sentAt: number;
+  endAt: number | null;
+  /** Browser-side duration from the CDP timestamps, sent → loaded. */
+  durationMs: number | null;
+  failed?: string;
+}
+
+/**
+ * The page's requests through the DevTools protocol (Playwright does not show CORS preflights): tRPC calls by
+ * procedure, requests to S3 as `S3 <method>`, preflights included. Times are read with `startMs`/`endMs` from
+ * the origin set later (just before the drop).
+ */
+async function recordRequests(page: Page, s3: string) {
+  const entries: RequestEntry[] = [];
+  const byId = new Map<string, { entry: RequestEntry; timestamp: number }>();
+  let origin = 0;
+  const kindOf = (method: string, url: string, type: string | undefined) => {
+    if (url.startsWith(s3)) return `S3 ${type === 'Preflight' || method === 'OPTIONS' ? 'preflight' : method}`;
+    const match = /\/trpc\/([^?]+)/.exec(url);
+    return match ? (match[1] as string) : null;
+  };
+  const cdp = await page.context().newCDPSession(page);
+  cdp.on('Network.requestWillBeSent', (event) => {
+    const kind = kindOf(event.request.method, event.request.url, event.type);
+    if (!kind || byId.has(event.requestId)) return;
+    const entry: RequestEntry = { kind, sentAt: performance.now(), endAt: null, durationMs: null };
+    entries.push(entry);
+    byId.set(event.requestId, { entry, timestamp: event.timestamp });
+  });
+  cdp.on('Network.loadingFinished', (event) => {
+    const open = byId.get(event.requestId);
+    if (!open) return;
+    open.entry.endAt = performance.now();
+    open.entry.durationMs = (event.timestamp - open.timestamp) * 1000;
+    byId.delete(event.requestId);
+  });
+  cdp.on('Network.loadingFailed', (event) => {
+    const open = byId.get(event.requestId);
+    if (!open) return;
+    open.entry.endAt = performance.now();
+    open.entry.durationMs = (event.timestamp - open.timestamp) * 1000;
+    open.entry.failed = event.errorText;
+    byId.delete(event.requestId);
+  });
+  await cdp.send('Network.enable');
+  // A tRPC batch names every procedure in its path, comma-separated.
+  const is = (kind: string) => (entry: RequestEntry) => entry.kind.split(',').includes(kind);
+  const timed = (entry: RequestEntry) => ({
+    ...entry,
+    startMs: entry.sentAt - origin,
+    endMs: entry.endAt === null ? null : entry.endAt - origin,
+  });
+  return {
+    setOrigin(at: number) {
+      origin = at;
+    },
+    first: (kind: string) => {
+      const entry = entries.find(is(kind));
+      return entry && timed(entry);
+    },
+    all: (kind: string) => entries.filter(is(kind)).map(timed),
+    kinds() {
+      const counts = new Map<string, number>();
+      for (const entry of entries) counts.set(entry.kind, (counts.get(entry.kind) ?? 0) + 1);
+      return counts;
+    },
+  };
+}
+
+async function main() {
+  const bigFiles = numberOf('BENCH_BROWSER_FILES', 100_000);
+  const uppyFiles = numberOf('BENCH_BROWSER_UPPY_FILES', 10_000);
+  const smallFiles = numberOf('BENCH_BROWSER_SMALL_FILES', 10_000);
+  const smallBytes = numberOf('BENCH_BROWSER_SMALL_KIB', 16) * 1024;
+  const repeats = numberOf('BENCH_BROWSER_REPEATS', 1);
+  const runs = numberOf('BENCH_BROWSER_RUNS', 1);
+  const transfers = numberOf('BENCH_TRANSFERS', 16);
+  const bareOpen = numberOf('BENCH_BROWSER_BARE_OPEN', 64);
+  const only = new Set((process.env.BENCH_BROWSER_ONLY ?? 'big,uppy,small').split(','));
+  const profile = Boolean(process.env.BENCH_BROWSER_PROFILE);
+  const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+  const temp = await mkdtemp(path.join(tmpdir(), 'du-browserbench-'));
+  let scratch: Awaited<ReturnType<typeof scratchDatabase>> | undefined;
+  let app: App | undefined;
+  let browser: Browser | undefined;
+  let statics: Awaited<ReturnType<typeof staticServer>> | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => {
+    cleaning ??= (async () => {
+      await browser?.close().catch(() => {});
+      await statics?.close().catch(() => {});
+      await app?.stop().catch(() => {});
+      for (const child of children) child.kill('SIGTERM');
+      await scratch?.drop().catch((error) => console.error(`could not drop the scratch database: ${error}`));
+      if (process.env.BENCH_KEEP) console.error(`  kept ${temp}`);
+      else await rm(temp, { recursive: true, force: true });
+    })();
+    return cleaning;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, async () => {
+      console.error(`\n${signal}: cleaning up`);
+      await cleanup();
+      process.exit(130);
+    });
+  }
+
+  const summary: Array<{ label: string; values: number[]; unit: string; target: string; met: boolean | null }> = [];
+  const figure = (label: string, values: number[], unit: string, target = '', met: boolean | null = null) =>
+    summary.push({ label, values, unit, target, met });
+
+  try {
+    const setupStart = performance.now();
+    let clientDir = process.env.BENCH_BROWSER_CLIENT_DIR;
+    const { build } = await loadVite();
+    if (!clientDir) {
+      clientDir = path.join(temp, 'web');
+      // The client's own vite.config.ts, into a folder of this run: client/dist may be rebuilt by a test run meanwhile.
+      // Hidden source maps only name the profile's functions: the served scripts are unchanged.
+      await build({
+        root: clientRoot,
+        logLevel: 'warn',
+        build: {
+          outDir: clientDir,
+          emptyOutDir: true,
+          sourcemap: 'hidden',
+          // Rolldown's note on slow plugins (a busy machine) is not a figure of this benchmark.
+          rolldownOptions: { checks: { bundlerTimings: false } },
+        },
+      });
+    }
+    const resolveSource = sourceMapResolver(path.join(clientDir, 'assets'));
+    const staticRoot = path.join(temp, 'static');
+    await writeComparisonPages(staticRoot, temp);
+    const buildMs = performance.now() - setupStart;
+    scratch = await scratchDatabase(adminUrl, 'du_browserbench');
+    [app, browser, statics] = await Promise.all([
+      startApp(scratch.url, path.join(temp, 'data'), clientDir),
+      launchChromium(),
+      staticServer(staticRoot),
+    ]);
+    const server = app;
+    const chromium = browser;
+    const pages = statics;
+    const api: Api = createApi(server.url, { token: server.token });
+    const project = await api.projects.create.mutate({ name: 'Browser bench', bucket: 'browser-bench' });
+    const rcloneEnv: NodeJS.ProcessEnv = { ...process.env, RCLONE_CONFIG: path.join(temp, 'rclone.conf') };
+    delete rcloneEnv.AWS_CA_BUNDLE;
+    const { stdout: rcloneVersion } = await run('rclone', ['version'], rcloneEnv);
+    console.log(
+      `bench:browser — Chromium ${chromium.version()} headless (Debian), app ${server.url} (own process, PostgreSQL, ` +
+        `embedded S3 ${server.s3}), ${rcloneVersion.split('\n')[0]}; web app and stock-Uppy page built in ${s(buildMs)}; ` +
+        `${load()}`,
+    );
+
+    /** A fresh context signed in on the upload page of a new cycle, with the probes installed. */
+    const uploadPage = async () => {
+      const cycle = await api.cycles.create.mutate({ projectId: project.id });
+      const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+      await installProbes(context, server.s3);
+      const page = await context.newPage();
+      await page.goto(`${server.url}/sign-in`);
+      await page.getByLabel('Username').fill(server.username);
+      await page.getByLabel('Password').fill(server.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL((url) => url.pathname !== '/sign-in');
+      await page.goto(`${server.url}/projects/${project.id}/cycles/${cycle.id}/upload`);
+      await page.locator(dropZone).waitFor();
+      return { context, page, cycle };
+    };
+    const comparisonPage = async (file: string, selector: string) => {
+      const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+      await installProbes(context, null);
+      const page = await context.newPage();
+      await page.goto(`${pages.url}/${file}`);
+      await page.locator(selector).waitFor();
+      return { context, page };
+    };
+    const waitFor = async (page: Page, expression: string, timeout: number) => {
+      await page.waitForFunction(expression, undefined, { timeout, polling: 200 });
+      return probes(page);
+    };
+
+    if (only.has('big')) {
+      const folder = await writeFieldFolder(path.join(temp, 'tiny'), bigFiles, (i) => 16 + ((i * 7919) % 1009));
+      console.log(
+        `\n1. ${count(bigFiles)} tiny files (${mb(folder.bytes)}, 16 B – 1 KiB, 50 sensor folders) written in ${s(folder.ms)}; ${load()}`,
+      );
+      const planTimeout = 60_000 + bigFiles * 10;
+      const bare: number[] = [];
+      const scanned: number[] = [];
+      const planned: number[] = [];
+      const ratios: number[] = [];
+      const longest: number[] = [];
+      const heaps: number[] = [];
+      const firstPut: number[] = [];
+      const firstPutTasks: number[] = [];
+      const passes = profile ? repeats + 1 : repeats;
+      for (let i = 1; i <= passes; i++) {
+        const profiled = profile && i === passes;
+        if (!profiled) {
+          // Bare enumeration, the same API, nothing else.
+          const { context, page } = await comparisonPage(`bare.html?open=${bareOpen}`, '#zone');
+          const meter = await mainThreadMeter(page);
+          await dropFolder(page, '#zone', folder.dir);
+          const bench = await waitFor(page, 'window.__bench.enumerated || window.__bench.error', planTimeout);
+          const busy = await meter.stop();
+          const enumerated = bench.enumerated as { files: number; at: number } | undefined;
+          if (!enumerated || enumerated.files !== bigFiles) {
+            throw new Error(`the bare page enumerated ${JSON.stringify(enumerated)} (${bench.error})`);
+          }
+          const ms = enumerated.at - (bench.dropAt as number);
+          const tasks = summariseTasks(bench.longtasks, bench.dropAt as number, enumerated.at);
+          const heap = await heapAfterGc(page);
+          await context.close();
+          bare.push(ms);
+          console.log(
+            `  [${i}] bare page (webkitGetAsEntry + readEntries + file() each, ${bareOpen} at once): ${count(enumerated.files)} files in ${s(ms)}; ` +
+              `${tasksText(tasks)}; main thread busy ${s(busy.taskMs)} (script ${s(busy.scriptMs)}); heap after GC ${mb(heap.afterGc)}`,
+          );
+        }
+
+        // (b)(c)(d): scan + plan, Upload not clicked, nothing sent.
+        {
+          const { context, page } = await uploadPage();
+          await page.evaluate(`(${watcherSource})(${bigFiles})`);
+          const requests = await recordRequests(page, server.s3);
+          const meter = await mainThreadMeter(page);
+          const profiler = profiled ? await cpuProfile(page, resolveSource) : null;
+          const tracer = profiled ? await traceMainThread(chromium, page) : null;
+          requests.setOrigin(await dropFolder(page, dropZone, folder.dir));
+          const bench = await waitFor(page, 'window.__bench.plannedAt != null', planTimeout);
+          const busy = await meter.stop();
+          const tasks = summariseTasks(bench.longtasks, bench.dropAt as number, bench.plannedAt as number);
+          const cpu = await profiler?.stop(
+            20,
+            tasks.top.slice(0, 3).map((task) => ({
+              from: (bench.dropAt as number) + task.atMs,
+              to: (bench.dropAt as number) + task.atMs + task.ms,
+            })),
+          );
+          const trace = await tracer?.stop(20);
+          const heap = await heapAfterGc(page);
+          await context.close();
+          if (bench.newFiles !== bigFiles) throw new Error(`the plan shows ${bench.newFiles} new files`);
+          const scanMs = mark(bench, 'scannedAt') as number;
+          const planMs = mark(bench, 'plannedAt') as number;
+          const plans = requests.all('uploads.plan');
+          const planDurations = plans.map((entry) => entry.durationMs ?? 0);
+          const label = profiled ? `[profiled] upload page` : `[${i}] upload page`;
+          console.log(
+            `  ${label}, Upload not clicked: scanned ${s(scanMs)}, planned ${s(planMs)} (first plan answer on screen ` +
+              `${s(mark(bench, 'firstPlannedAt') ?? 0)}); ${tasksText(tasks)}`,
+          );
+          console.log(
+            `      main thread busy ${s(busy.taskMs)} (script ${s(busy.scriptMs)}, style+layout ${s(busy.layoutMs)}); ` +
+              `JS heap ${mb(heap.beforeGc)} before GC, ${mb(heap.afterGc)} after; ${plans.length} plan calls, ` +
+              `${msText(median(planDurations))} median / ${msText(Math.max(...planDurations))} max each, ` +
+              `${s(planDurations.reduce((a, b) => a + b, 0))} in all; first plan sent at ${s(plans[0]?.startMs ?? 0)}, ` +
+              `last answered at ${s(Math.max(...plans.map((entry) => entry.endMs ?? 0)))}`,
+          );
+          if (cpu) {
+            console.log(`      CPU profile (${s(cpu.sampledMs)} sampled); top self time:`);
+            for (const { name, ms } of cpu.self) console.log(`        ${msText(ms).padStart(8)}  ${name}`);
+            console.log('      top total (inclusive) time:');
+            for (const { name, ms } of cpu.total) console.log(`        ${msText(ms).padStart(8)}  ${name}`);
+            for (const window of cpu.windows) {
+              console.log(
+                `      in the long task at +${s(window.from - (bench.dropAt as number))} (${msText(window.to - window.from)}, ` +
+                  `${msText(window.sampledMs)} sampled): self ${window.self.map(({ name, ms }) => `${name} ${msText(ms)}`).join('; ')}`,
+              );
+              console.log(
+                `        inclusive: ${window.total
+                  .slice(1)
+                  .map(({ name, ms }) => `${name} ${msText(ms)}`)
+                  .join('; ')}`,
+              );
+            }
+          }
+          if (trace) printTrace(trace);
+          if (!profiled) {
+            scanned.push(scanMs);
+            planned.push(planMs);
+            ratios.push(planMs / (bare[bare.length - 1] as number));
+            longest.push(tasks.longestMs);
+            heaps.push(heap.afterGc);
+          }
+        }
+        if (profiled) continue;
+
+        // (a): drop → first request to S3, Upload clicked as soon as it shows.
+        {
+          const { context, page } = await uploadPage();
+          await page.evaluate(`(${watcherSource})(${bigFiles})`);
+          const requests = await recordRequests(page, server.s3);
+          const origin = await dropFolder(page, dropZone, folder.dir);
+          requests.setOrigin(origin);
+          await page.getByRole('button', { name: 'Upload', exact: true }).click({ timeout: 60_000 });
+          const clickedMs = performance.now() - origin;
+          const bench = await waitFor(page, 'window.__bench.firstS3 !== null', 120_000);
+          const pageMs = (bench.firstS3 as number) - (bench.dropAt as number);
+          const tasks = summariseTasks(bench.longtasks, bench.dropAt as number, bench.firstS3 as number);
+          await context.close();
+          firstPut.push(pageMs);
+          firstPutTasks.push(tasks.longestMs);
+          const step = (kind: string) => {
+            const entry = requests.first(kind);
+            return entry ? `${s(entry.startMs)}→${entry.endMs === null ? '…' : s(entry.endMs)}` : '–';
+          };
+          console.log(
+            `  [${i}] drop → first S3 request: ${s(pageMs)} (resource timing start of the first PUT, its preflight included); ` +
+              `'Upload' clicked at ${s(clickedMs)} (button on screen at ${s(mark(bench, 'buttonAt') ?? 0)}); ${tasksText(tasks)}`,
+          );
+          console.log(
+            `      timeline from the drop (request sent→answered): uploads.begin ${step('uploads.begin')}, first ` +
+              `uploads.plan ${step('uploads.plan')}, first uploads.signBatch ${step('uploads.signBatch')}, ` +
+              `first S3 preflight ${step('S3 preflight')}, first S3 PUT ${step('S3 PUT')}`,
+          );
+        }
+      }
+      if (repeats > 0) {
+        figure('1a drop → first S3 request (Upload clicked asap)', firstPut, 's', '≤ 5 s', median(firstPut) <= 5000);
+        figure('1a longest task, drop → first S3 request', firstPutTasks, 'ms', '(info)');
+        figure('1b longest task, drop → scanned+planned', longest, 'ms', '≤ 200 ms', median(longest) <= 200);
+        figure('1c bare enumeration (same API)', bare, 's');
+        figure('1c upload page: drop → scanned', scanned, 's');
+        figure('1c upload page: drop → scanned+planned', planned, 's');
+        figure('1c ratio planned / bare', ratios, '×', '≤ 1.3×', median(ratios) <= 1.3);
+        figure('1d JS heap after GC, planned', heaps, 'MB', '≤ 400 MB', median(heaps) <= 400 * MB);
+      }
+      await rm(folder.dir, { recursive: true, force: true });
+    }
+
+    if (only.has('uppy')) {
+      const folder = await writeFieldFolder(path.join(temp, 'uppy'), uppyFiles, () => 16);
+      console.log(
+        `\n2. stock Uppy (@uppy/core + @uppy/dashboard, no windowing, no uploader): ${count(uppyFiles)} × 16 B files ` +
+          `dropped on its Dashboard (written in ${s(folder.ms)}); ${load()}`,
+      );
+      const added: number[] = [];
+      const rendered: number[] = [];
+      const longest: number[] = [];
+      for (let i = 1; i <= repeats; i++) {
+        const { context, page } = await comparisonPage('stock/index.html', dropZone);
+        await page.waitForFunction('window.__bench.ready === true');
+        const meter = await mainThreadMeter(page);
+        await dropFolder(page, dropZone, folder.dir);
+        const bench = await waitFor(page, 'window.__bench.rendered != null', 120_000 + uppyFiles * 50);
+        const busy = await meter.stop();
+        const heap = await heapAfterGc(page);
+        await context.close();
+        const filesAdded = bench.filesAdded as { at: number; count: number };
+        if (filesAdded.count !== uppyFiles || bench.inState !== uppyFiles) {
+          throw new Error(`stock Uppy added ${filesAdded.count} files (${bench.inState} in state)`);
+        }
+        const addedMs = filesAdded.at - (bench.dropAt as number);
+        const renderedMs = mark(bench, 'rendered') as number;
+        const tasks = summariseTasks(bench.longtasks, bench.dropAt as number, bench.rendered as number);
+        added.push(addedMs);
+        rendered.push(renderedMs);
+        longest.push(tasks.longestMs);
+        console.log(
+          `  [${i}] drop → files-added ${s(addedMs)} (Uppy's folder read until addFiles ${s(mark(bench, 'addFilesStart') ?? 0)}, ` +
+            `addFiles ${s((bench.addFilesEnd as number) - (bench.addFilesStart as number))}); rendered ${s(renderedMs)}; ` +
+            `${tasksText(tasks)}; main thread busy ${s(busy.taskMs)}; heap after GC ${mb(heap.afterGc)}`,
+        );
+      }
+      figure(`2 stock Uppy ${count(uppyFiles)}: drop → files-added`, added, 's', '(baseline)');
+      figure(`2 stock Uppy ${count(uppyFiles)}: drop → rendered`, rendered, 's', '(baseline)');
+      figure(`2 stock Uppy ${count(uppyFiles)}: longest task`, longest, 'ms', '(baseline)');
+      await rm(folder.dir, { recursive: true, force: true });
+    }
+
+    if (only.has('small')) {
+      const folder = await writeFieldFolder(path.join(temp, 'small'), smallFiles, () => smallBytes);
+      console.log(
+        `\n3. ${count(smallFiles)} × ${smallBytes / 1024} KiB (written in ${s(folder.ms)}): the upload page (drop → ` +
+          `"Upload complete and verified", Upload clicked asap) vs rclone copy --transfers ${transfers}, same S3 server; ${load()}`,
+      );
+      await run(
+        'rclone',
+        [
+          'config',
+          'create',
+          'peer',
+          's3',
+          'provider=Other',
+          `endpoint=${server.s3}`,
+          'access_key_id=S3RVER',
+          'secret_access_key=S3RVER',
+          'force_path_style=true',
+          'region=us-east-1',
+        ],
+        rcloneEnv,
+      );
+      const ours: number[] = [];
+      const oursUpload: number[] = [];
+      const theirs: number[] = [];
+      // With BENCH_BROWSER_PROFILE, one more browser run under the CPU profiler, left out of the figures.
+      for (let i = 1; i <= runs + (profile ? 1 : 0); i++) {
+        const profiled = profile && i > runs;
+        const { context, page } = await uploadPage();
+        await page.evaluate(`(${watcherSource})(${smallFiles})`);
+        const requests = await recordRequests(page, server.s3);
+        const meter = await mainThreadMeter(page);
+        const profiler = profiled ? await cpuProfile(page, resolveSource) : null;
+        const tracer = profiled ? await traceMainThread(chromium, page) : null;
+        requests.setOrigin(await dropFolder(page, dropZone, folder.dir));
+        await page.getByRole('button', { name: 'Upload', exact: true }).click({ timeout: 60_000 });
+        const bench = await waitFor(page, 'window.__bench.resultAt != null', 300_000 + smallFiles * 100);
+        const busy = await meter.stop();
+        const cpu = await profiler?.stop(20);
+        const trace = await tracer?.stop(20);
+        await context.close();
+        if (
+          bench.resultTitle !== 'Upload complete and verified' ||
+          !String(bench.resultText).startsWith(count(smallFiles))
+        ) {
+          throw new Error(`the upload page ended with "${bench.resultTitle}": ${bench.resultText}`);
+        }
+        const browserMs = mark(bench, 'resultAt') as number;
+        const firstS3 = (bench.firstS3 as number) - (bench.dropAt as number);
+        const tasks = summariseTasks(bench.longtasks, bench.dropAt as number, bench.resultAt as number);
+        const puts = requests.all('S3 PUT');
+        const failedPuts = puts.filter((entry) => entry.failed).length;
+        const putDurations = puts.map((entry) => entry.durationMs ?? 0);
+        const preflights = requests.all('S3 preflight');
+        const confirms = requests.all('uploads.confirm');
+        const signBatches = requests.all('uploads.signBatch');
+        const finish = requests.first('uploads.finish');
+        const callsOf = (kind: string) => requests.all(kind).length;
+
+        const browserText = `browser ${s(browserMs)} (${(smallFiles / (browserMs / 1000)).toFixed(1)} files/s; first S3 request at ${s(firstS3)}, planned at ${s(mark(bench, 'plannedAt') ?? 0)}, finish sent at ${s(finish?.startMs ?? 0)} and answered at ${s(finish?.endMs ?? 0)})`;
+        if (profiled) {
+          console.log(`  [profiled] ${browserText}`);
+        } else {
+          const rclone = await run(
+            'rclone',
+            ['copy', folder.dir, `peer:browser-bench/rclone-${i}/`, '--transfers', String(transfers)],
+            rcloneEnv,
+          );
+          const { stdout } = await run('rclone', ['size', '--json', `peer:browser-bench/rclone-${i}/`], rcloneEnv);
+          const listed = JSON.parse(stdout) as { count: number };
+          if (listed.count !== smallFiles)
+            throw new Error(`rclone run ${i}: the listing holds ${listed.count} objects`);
+          ours.push(smallFiles / (browserMs / 1000));
+          oursUpload.push(smallFiles / ((browserMs - firstS3) / 1000));
+          theirs.push(smallFiles / (rclone.ms / 1000));
+          console.log(
+            `  [${i}] ${browserText} | rclone ${s(rclone.ms)} (${(smallFiles / (rclone.ms / 1000)).toFixed(1)} files/s)`,
+          );
+        }
+        console.log(
+          `      browser: ${puts.length} S3 PUTs (${failedPuts} failed; ${msText(median(putDurations))} median, ` +
+            `${msText(Math.max(...putDurations))} max each), ${preflights.length} CORS preflights ` +
+            `(${msText(median(preflights.map((entry) => entry.durationMs ?? 0)))} median), ` +
+            `${signBatches.length} signBatch (${msText(median(signBatches.map((entry) => entry.durationMs ?? 0)))} median), ` +
+            `${callsOf('uploads.sign')} sign, ${callsOf('uploads.plan')} plan, ${confirms.length} confirm ` +
+            `(${msText(median(confirms.map((entry) => entry.durationMs ?? 0)))} median) calls`,
+        );
+        console.log(`      browser requests: ${[...requests.kinds()].map(([kind, n]) => `${kind} ×${n}`).join(', ')}`);
+        console.log(
+          `      browser: ${tasksText(tasks)}; main thread busy ${s(busy.taskMs)} (script ${s(busy.scriptMs)}, ` +
+            `style+layout ${s(busy.layoutMs)})`,
+        );
+        if (cpu) {
+          console.log(`      CPU profile of the page, drop → verified (${s(cpu.sampledMs)} sampled); top self time:`);
+          for (const { name, ms } of cpu.self) console.log(`        ${msText(ms).padStart(8)}  ${name}`);
+          console.log('      top total (inclusive) time:');
+          for (const { name, ms } of cpu.total) console.log(`        ${msText(ms).padStart(8)}  ${name}`);
+        }
+        if (trace) printTrace(trace);
+      }
+      figure('3 browser upload page, drop → verified', ours, 'files/s');
+      figure('3 browser, first S3 request → verified', oursUpload, 'files/s', '(info)');
+      figure(`3 rclone copy --transfers ${transfers}`, theirs, 'files/s');
+      const ratio = ours.map((value, index) => value / (theirs[index] as number));
+      figure('3 ratio browser / rclone', ratio, '×', '≥ 0.7×', median(ratio) >= 0.7);
+    }
+
+    console.log('');
+    const unitValue = (value: number, unit: string) =>
+      unit === 's'
+        ? (value / 1000).toFixed(2)
+        : unit === 'MB'
+          ? (value / MB).toFixed(1)
+          : unit === '×'
+            ? value.toFixed(2)
+            : unit === 'ms'
+              ? Math.round(value).toString()
+              : value.toFixed(1);
+    console.log(`| ${'figure'.padEnd(52)} | ${'median'.padStart(14)} | ${'target'.padEnd(10)} | met    | runs`);
+    console.log(`|${'-'.repeat(54)}|${'-'.repeat(16)}|${'-'.repeat(12)}|--------|------`);
+    for (const row of summary) {
+      const met = row.met === null ? '' : row.met ? 'yes' : 'MISSED';
+      console.log(
+        `| ${row.label.padEnd(52)} | ${`${unitValue(median(row.values), row.unit)} ${row.unit}`.padStart(14)} | ` +
+          `${row.target.padEnd(10)} | ${met.padEnd(6)} | ${row.values.map((v) => unitValue(v, row.unit)).join(', ')}`,
+      );
+    }
+  } finally {
+    await cleanup();
+  }
+}
+
+await main();
