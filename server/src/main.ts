@@ -21,7 +21,11 @@ async function main() {
   });
   const jobs: JobQueue = {
     enqueueImport: async (id) => (await jobsStarting).enqueueImport(id),
-    sessionFinished: async (id) => (await jobsStarting).sessionFinished(id),
+    sessionFinished: (id) =>
+      jobsStarting.then(
+        (started) => started.sessionFinished(id),
+        () => undefined,
+      ),
   };
   const app = await buildApp({
     config,

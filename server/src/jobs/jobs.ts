@@ -76,7 +76,12 @@ export class Jobs implements JobQueue {
 
   /** Called when a session finishes: its project's webhook, if it has one, is called from the queue. */
   async sessionFinished(sessionId: string) {
-    if (await webhookFor(this.#deps.database.db, sessionId)) await this.#boss.send(queue.webhook, { sessionId });
+    // The session is finished either way: a webhook that cannot be queued is reported, not the finish failed.
+    try {
+      if (await webhookFor(this.#deps.database.db, sessionId)) await this.#boss.send(queue.webhook, { sessionId });
+    } catch (error) {
+      this.#deps.onError?.(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   cleanStaleUploads() {
