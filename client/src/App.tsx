@@ -7,6 +7,7 @@ import { Account } from './pages/Account.tsx';
 import { ChangePassword } from './pages/ChangePassword.tsx';
 import { Companies } from './pages/Companies.tsx';
 import { History } from './pages/History.tsx';
+import { Insight } from './pages/Insight.tsx';
 import { Jobs } from './pages/Jobs.tsx';
 import { Project } from './pages/Project.tsx';
 import { Projects } from './pages/Projects.tsx';
@@ -50,6 +51,7 @@ export function App() {
       <Route path="/" component={(props: RouteSectionProps) => <SignedIn>{props.children}</SignedIn>}>
         <Route path="/" component={Projects} />
         <Route path="/projects/:projectId" component={Project} />
+        <Route path="/projects/:projectId/insight" component={Insight} />
         <Route path="/projects/:projectId/cycles/:cycleId/upload" component={Upload} />
         <Route path="/history" component={History} />
         <Route path="/sessions/:sessionId" component={Session} />

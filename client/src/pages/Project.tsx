@@ -49,6 +49,9 @@ export function Project() {
                 <A class="button" href={`/history?projectId=${current().id}`}>
                   Upload history
                 </A>
+                <A class="button" href={`/projects/${current().id}/insight`}>
+                  Insight
+                </A>
               </div>
               <Show when={current().archivedAt}>
                 <p class="notice">This project is archived: its cycles take no more uploads and no new cycles.</p>

@@ -3,6 +3,7 @@ import { createEffect, createMemo, createResource, Match, onCleanup, Show, Switc
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { SessionFiles } from '../components/SessionFiles.tsx';
 import { SessionStats } from '../components/SessionStats.tsx';
+import { ThroughputChart } from '../components/ThroughputChart.tsx';
 import { trpc } from '../trpc.ts';
 
 /** How often a running session's counters are read again. */
@@ -58,6 +59,7 @@ export function Session() {
                 </Show>
               </h1>
               <SessionStats session={current()} />
+              <ThroughputChart sessionId={current().id} filesDone={current().filesDone} />
               <SessionFiles sessionId={current().id} />
             </>
           )}
