@@ -13,16 +13,26 @@ const projectFiles = (projectId: string) =>
   sql`${files.cycleId} in (select ${cycles.id} from ${cycles} where ${cycles.projectId} = ${projectId})`;
 
 const arrived = sql`${files.status} = 'completed'`;
-const utcDay = (time: SQL) => sql`to_char((${time}) at time zone 'UTC', 'YYYY-MM-DD')`;
+/** Days are grouped as dates and formatted after grouping: `to_char` per row tripled the time at 1M rows. */
+const utcDate = (time: SQL) => sql`((${time}) at time zone 'UTC')::date`;
+const isoDay = sql`to_char(g.day, 'YYYY-MM-DD')`;
 
 /** The sensor of a ledger row: its serial, else its first folder (rows from before serials were kept). */
 const sensor = sql`coalesce(${files.sensorSerial},
   case when strpos(${files.relativePath}, '/') > 0 then split_part(${files.relativePath}, '/', 1) end, ${topLevel})`;
 
 /** The day a file was recorded: the time in its name, else its last-modified time, else when it arrived. */
-const recordedDay = utcDay(sql`coalesce(${files.recordedAt}, ${files.lastModified}, ${files.completedAt})`);
+const recordedDate = utcDate(sql`coalesce(${files.recordedAt}, ${files.lastModified}, ${files.completedAt})`);
 
-const extension = sql`coalesce(lower(substring(${files.relativePath} from '\\.([^./]+)$')), '(none)')`;
+/** The last dot-part of the file name, lower case; `split_part` rather than a regular expression, 3× faster. */
+const fileName = sql`split_part(${files.relativePath}, '/', -1)`;
+const extension = sql`coalesce(lower(nullif(case when strpos(${fileName}, '.') > 0 then split_part(${fileName}, '.', -1) end, '')), '(none)')`;
+
+/**
+ * Results are put in order here rather than by ORDER BY: with one, PostgreSQL sorted the million input rows
+ * to group them (it cannot tell how few sensor-days there are), twice as slow as hashing them.
+ */
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Aggregates for the insight charts, computed by PostgreSQL (GROUP BY) over the ledger. Counts come back as
@@ -75,26 +85,36 @@ export const statsRouter = router({
   successRate: authedProcedure.input(projectStatsInput).query(async ({ ctx, input }) => {
     const project = await loadProject(ctx, input.projectId);
     const when = sql`case when ${arrived} then coalesce(${files.completedAt}, ${files.claimedAt}) else ${files.claimedAt} end`;
-    return sqlRows<{ day: string; completed: number; failed: number }>(
+    const days = await sqlRows<{ day: string; completed: number; failed: number }>(
       ctx.db,
-      sql`select ${utcDay(when)} as day, (count(*) filter (where ${arrived}))::int as completed,
-        (count(*) filter (where ${files.status} = 'failed'))::int as failed
-      from ${files} where ${projectFiles(project.id)} and ${files.status} in ('completed', 'failed')
-      group by 1 order by 1`,
+      sql`select ${isoDay} as day, g.completed, g.failed from (
+        select ${utcDate(when)} as day, (count(*) filter (where ${arrived}))::int as completed,
+          (count(*) filter (where ${files.status} = 'failed'))::int as failed
+        from ${files} where ${projectFiles(project.id)} and ${files.status} in ('completed', 'failed')
+        group by 1
+      ) g`,
     );
+    return days.sort((a, b) => byText(a.day, b.day));
   }),
 
   /** Files and bytes per extension (lower case), planned and arrived, most files first. */
   fileTypes: authedProcedure.input(projectStatsInput).query(async ({ ctx, input }) => {
     const project = await loadProject(ctx, input.projectId);
-    return sqlRows<{ extension: string; files: number; bytes: number; filesArrived: number; bytesArrived: number }>(
+    const types = await sqlRows<{
+      extension: string;
+      files: number;
+      bytes: number;
+      filesArrived: number;
+      bytesArrived: number;
+    }>(
       ctx.db,
       sql`select ${extension} as extension, count(*)::int as files, sum(${files.size})::float8 as bytes,
         (count(*) filter (where ${arrived}))::int as "filesArrived",
         coalesce(sum(${files.size}) filter (where ${arrived}), 0)::float8 as "bytesArrived"
       from ${files} where ${projectFiles(project.id)}
-      group by 1 order by 2 desc, 1`,
+      group by 1`,
     );
+    return types.sort((a, b) => b.files - a.files || byText(a.extension, b.extension));
   }),
 
   /** Files that arrived per sensor per recording day: the field campaign's coverage, gaps included. */
@@ -105,11 +125,14 @@ export const statsRouter = router({
       if (cycle.projectId !== project.id) throw new TRPCError({ code: 'NOT_FOUND', message: 'Cycle not found' });
     }
     const scope = input.cycleId ? sql`${files.cycleId} = ${input.cycleId}` : projectFiles(project.id);
-    return sqlRows<{ sensor: string; day: string; files: number; bytes: number }>(
+    const cells = await sqlRows<{ sensor: string; day: string; files: number; bytes: number }>(
       ctx.db,
-      sql`select ${sensor} as sensor, ${recordedDay} as day, count(*)::int as files, sum(${files.size})::float8 as bytes
-      from ${files} where ${scope} and ${arrived}
-      group by 1, 2 order by 1, 2`,
+      sql`select g.sensor, ${isoDay} as day, g.files, g.bytes from (
+        select ${sensor} as sensor, ${recordedDate} as day, count(*)::int as files, sum(${files.size})::float8 as bytes
+        from ${files} where ${scope} and ${arrived}
+        group by 1, 2
+      ) g`,
     );
+    return cells.sort((a, b) => byText(a.sensor, b.sensor) || byText(a.day, b.day));
   }),
 });
