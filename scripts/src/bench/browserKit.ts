@@ -269,6 +269,38 @@ interface TraceEvent {
 }
 
 /**
+ * Calls `visit` with each event of a JSON trace (`{"traceEvents":[{…},…]…}`), scanning the bytes for the
+ * array's objects; only objects whose text holds `mustContain` are parsed.
+ */
+function forEachTraceEvent(buffer: Buffer, mustContain: string | null, visit: (event: TraceEvent) => void) {
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let objectStart = -1;
+  for (let i = buffer.indexOf('[') + 1; i > 0 && i < buffer.length; i++) {
+    const byte = buffer[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (byte === 0x5c) escaped = true;
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) {
+      inString = true;
+    } else if (byte === 0x7b) {
+      if (depth === 0) objectStart = i;
+      depth += 1;
+    } else if (byte === 0x7d) {
+      depth -= 1;
+      if (depth === 0) {
+        const found = mustContain === null || buffer.subarray(objectStart, i + 1).includes(mustContain);
+        if (found) visit(JSON.parse(buffer.toString('utf8', objectStart, i + 1)) as TraceEvent);
+      }
+    } else if (byte === 0x5d && depth === 0) {
+      return;
+    }
+  }
+}
+
+/**
  * A Chromium trace (devtools.timeline, toplevel, v8.execute) while it runs; `stop` answers where the renderer's
  * main thread spent its time by trace event, self time (a task's own time outside the events nested in it:
  * `ThreadControllerImpl::RunTask` self time is native work the timeline does not name).
@@ -280,19 +312,17 @@ export async function traceMainThread(browser: Browser, page: Page) {
   });
   return {
     async stop(top = 15, longTasks = 3) {
-      const { traceEvents } = JSON.parse((await browser.stopTracing()).toString('utf8')) as {
-        traceEvents: TraceEvent[];
-      };
-      const mains = new Set(
-        traceEvents
-          .filter((event) => event.ph === 'M' && event.name === 'thread_name' && event.args?.name === 'CrRendererMain')
-          .map((event) => `${event.pid}:${event.tid}`),
-      );
+      // A long trace is larger than a string may be: its events are parsed one by one from the bytes.
+      const buffer = await browser.stopTracing();
+      const mains = new Set<string>();
+      forEachTraceEvent(buffer, 'thread_name', (event) => {
+        if (event.ph === 'M' && event.args?.name === 'CrRendererMain') mains.add(`${event.pid}:${event.tid}`);
+      });
       const byThread = new Map<string, Array<{ name: string; start: number; end: number; cpu?: number }>>();
       const open = new Map<string, TraceEvent[]>();
-      for (const event of traceEvents) {
+      forEachTraceEvent(buffer, null, (event) => {
         const thread = `${event.pid}:${event.tid}`;
-        if (!mains.has(thread)) continue;
+        if (!mains.has(thread)) return;
         const intervals = byThread.get(thread) ?? [];
         byThread.set(thread, intervals);
         if (event.ph === 'X' && event.dur !== undefined) {
@@ -303,12 +333,14 @@ export async function traceMainThread(browser: Browser, page: Page) {
             ...(event.tdur === undefined ? {} : { cpu: event.tdur }),
           });
         } else if (event.ph === 'B') {
-          open.set(thread, [...(open.get(thread) ?? []), event]);
+          const begun = open.get(thread) ?? [];
+          begun.push(event);
+          open.set(thread, begun);
         } else if (event.ph === 'E') {
           const begun = open.get(thread)?.pop();
           if (begun) intervals.push({ name: begun.name, start: begun.ts, end: event.ts });
         }
-      }
+      });
       // The page's renderer is the busiest main thread.
       const intervals = [...byThread.values()].sort((a, b) => b.length - a.length)[0] ?? [];
       intervals.sort((a, b) => a.start - b.start || b.end - a.end);
