@@ -125,7 +125,9 @@ export function Upload() {
             />
           </label>
         </Show>
-        <Show when={run()} keyed>
+        {/* The Dashboard re-renders its window on every Uppy state change; once bytes move, the aggregated
+            progress below says more for far less of the page's time, so the drop zone goes away. */}
+        <Show when={view()?.started ? undefined : run()} keyed>
           {(current) => <UploadDropZone run={current} onError={setActionError} />}
         </Show>
       </Show>
