@@ -42,6 +42,8 @@ describe('uploading a dropped folder', () => {
 
     await expect.poll(() => planStat(page, 'New')).toBe('5');
     expect(await planStat(page, 'System files left out')).toBe('1');
+    const sensorRow = page.getByRole('table', { name: 'Per sensor folder' }).getByRole('row', { name: /^950349/ });
+    await expect.poll(() => sensorRow.textContent()).toContain('2025-09-09 09:20 – 2025-09-09 09:40');
     await screenshot(page, 'upload-plan');
     await page.getByRole('button', { name: 'Upload' }).click();
     await page.getByText('Upload complete and verified').waitFor({ timeout: 60_000 });

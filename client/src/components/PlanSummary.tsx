@@ -1,3 +1,4 @@
+import type { SensorManifest } from '@data-uploader/shared';
 import { For, Show } from 'solid-js';
 import { formatBytes, formatCount } from '../format.ts';
 import type { RunView } from '../upload/uploadRun.ts';
@@ -78,6 +79,20 @@ function ProblemList(props: { title: string; items: Array<{ relativePath: string
   );
 }
 
+const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
+
+/** First – last recording time, from the names (or last-modified where a name has no time in it). */
+function recordingSpan(manifest: SensorManifest | undefined): string {
+  if (!manifest) return '…';
+  if (!manifest.firstRecording || !manifest.lastRecording) return '–';
+  return `${minute(manifest.firstRecording)} – ${minute(manifest.lastRecording)}`;
+}
+
+function gapTitle(manifest: SensorManifest | undefined): string | undefined {
+  if (!manifest?.gaps.length) return undefined;
+  return manifest.gaps.map((gap) => `${minute(gap.after)} → ${minute(gap.before)}`).join('\n');
+}
+
 function SensorTable(props: Props) {
   const sensors = () => props.view.sensors;
   return (
@@ -90,12 +105,16 @@ function SensorTable(props: Props) {
             <th class="number">Bytes</th>
             <th class="number">To send</th>
             <th class="number">Sent</th>
+            <th>Recordings</th>
+            <th class="number">Gaps</th>
+            <th class="number">Odd names</th>
           </tr>
         </thead>
         <tbody>
           <For each={sensors()}>
             {(sensor) => {
               const sent = () => props.view.progress.perSensor.get(sensor.sensor);
+              const manifest = () => props.view.manifest?.find((entry) => entry.sensor === sensor.sensor);
               return (
                 <tr>
                   <td>{sensor.sensor}</td>
@@ -106,6 +125,13 @@ function SensorTable(props: Props) {
                   </td>
                   <td class="number">
                     {formatCount(sent()?.files ?? 0)} · {formatBytes(sent()?.bytes ?? 0)}
+                  </td>
+                  <td>{recordingSpan(manifest())}</td>
+                  <td class="number" title={gapTitle(manifest())}>
+                    {manifest() ? formatCount(manifest()?.gapCount ?? 0) : '…'}
+                  </td>
+                  <td class="number" title={manifest()?.offPattern.examples.join('\n')}>
+                    {manifest() ? formatCount(manifest()?.offPattern.count ?? 0) : '…'}
                   </td>
                 </tr>
               );

@@ -1,3 +1,4 @@
+import type { ManifestFile, SensorManifest } from '@data-uploader/shared';
 import type Uppy from '@uppy/core';
 import type { trpc } from '../trpc.ts';
 import type { ScanCounters, ScannedFile } from './folderScan.ts';
@@ -36,6 +37,8 @@ export interface RunView {
   failures: Array<{ relativePath: string; error: string }>;
   failureCount: number;
   progress: ProgressSnapshot;
+  /** Per sensor folder: recording span, gaps, odd names; ready once the whole folder is read. */
+  manifest: SensorManifest[] | null;
   result: Session | null;
   error: unknown;
 }
@@ -82,6 +85,7 @@ export class UploadRun {
   started = false;
   result: Session | null = null;
   error: unknown = null;
+  manifest: SensorManifest[] | null = null;
 
   readonly #options: RunOptions;
   readonly #api: Api;
@@ -90,6 +94,7 @@ export class UploadRun {
   readonly #window = new TransferWindow<Transfer>(windowSize, refillAt);
   readonly #finishedIds: string[] = [];
   readonly #conflicted: ScannedFile[] = [];
+  readonly #manifestFiles: ManifestFile[] = [];
   #planning: Promise<void> = Promise.resolve();
   #plansWaiting = 0;
   #feedScheduled = false;
@@ -150,6 +155,18 @@ export class UploadRun {
       this.#changed();
       this.#scheduleFeed();
     }
+    this.#computeManifest();
+  }
+
+  #computeManifest() {
+    const worker = new Worker(new URL('./manifestWorker.ts', import.meta.url), { type: 'module' });
+    worker.onmessage = (event: MessageEvent<SensorManifest[]>) => {
+      this.manifest = event.data;
+      worker.terminate();
+      this.#changed();
+    };
+    worker.onerror = () => worker.terminate();
+    worker.postMessage(this.#manifestFiles);
   }
 
   /** Starts (or continues) sending; planning may still be going on. */
@@ -242,6 +259,7 @@ export class UploadRun {
       failures,
       failureCount: this.failures.size,
       progress: this.meter.snapshot(toSend),
+      manifest: this.manifest,
       result: this.result,
       error: this.error,
     };
@@ -305,6 +323,13 @@ export class UploadRun {
     });
     answers.forEach((answer, index) => {
       const scanned = files[index] as ScannedFile;
+      if (!overwrite) {
+        this.#manifestFiles.push({
+          relativePath: answer.relativePath,
+          size: scanned.file.size,
+          lastModified: scanned.file.lastModified,
+        });
+      }
       this.tally.add(tallyEntry(answer, scanned.file.size));
       if (answer.decision === 'conflict') this.#conflicted.push(scanned);
       const transfer = transferOf(answer, scanned);
