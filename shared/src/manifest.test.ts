@@ -152,4 +152,13 @@ describe('nameShape', () => {
   it('keeps letters and punctuation and turns digits into 9', () => {
     expect(nameShape('S4A01234_20240229_235959.wav')).toBe('S9A99999_99999999_999999.wav');
   });
+
+  it('takes last-modified times only from recordings and pictures, never from a card’s notes or settings', () => {
+    const [sensor] = sensorManifest([
+      { relativePath: 'AM-09/20250101_000000.WAV', size: 1 },
+      { relativePath: 'AM-09/CONFIG.TXT', size: 1, lastModified: Date.UTC(2026, 10, 26) },
+      { relativePath: 'AM-09/clip.wav', size: 1, lastModified: Date.UTC(2025, 0, 2) },
+    ]);
+    expect(sensor).toMatchObject({ firstRecording: '2025-01-01T00:00:00', lastRecording: '2025-01-02T00:00:00' });
+  });
 });

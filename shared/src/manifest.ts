@@ -53,10 +53,36 @@ function extensionOf(name: string): string {
 /** A name's shape: every digit becomes 9, so `20250909_092000.WAV` and `20250910_000000.WAV` match. */
 export const nameShape = (name: string) => name.replace(/\d/g, '9');
 
-/** The recording time of a file as milliseconds, from its name or else its last-modified time. */
+/** Recordings and pictures; a card's logs and settings (`CONFIG.TXT`, summaries) are not recordings. */
+const mediaExtensions = new Set(
+  [
+    'wav',
+    'flac',
+    'mp3',
+    'm4a',
+    'ogg',
+    'opus',
+    'wac',
+    'w4v',
+    'aif',
+    'aiff',
+    'zc',
+    'jpg',
+    'jpeg',
+    'png',
+    'tif',
+    'tiff',
+  ].concat(['heic', 'dng', 'cr2', 'nef', 'arw', 'raw', 'mp4', 'mov', 'avi', 'mts', 'm4v', 'mkv', 'wmv']),
+);
+
+/**
+ * The recording time of a file as milliseconds: from its name, or else, for a recording or picture whose name
+ * carries none (`IMG_0001.JPG`), its last-modified time.
+ */
 function timeOf(file: ManifestFile): { ms: number; fromName: boolean } | null {
   const fromName = recordingTime(baseName(file.relativePath));
   if (fromName) return { ms: Date.parse(`${fromName}Z`), fromName: true };
+  if (!mediaExtensions.has(extensionOf(baseName(file.relativePath)))) return null;
   if (file.lastModified !== undefined && Number.isFinite(file.lastModified)) {
     return { ms: file.lastModified, fromName: false };
   }

@@ -211,6 +211,8 @@ describe('data-uploader', { timeout: 90_000 }, () => {
     expect(run.stdout).toMatch(/skip\s+1\s+2\.9 KiB/);
     expect(run.stdout).toMatch(/DRY1\s+3\s+205 B\s+2024-02-29T00:00:00\s+2024-03-01T23:59:59/);
     expect(run.stdout).toMatch(/DRY2\s+1\s+7 B\s+2024-03-05T06:15:00\s+2024-03-05T06:15:00/);
+    // The manifest: file types, gaps and names off the sensor's usual pattern (notes.txt) per sensor.
+    expect(run.stdout).toMatch(/DRY1\s+.*wav 2, txt 1\s+0\s+1/);
     expect(await listing()).toEqual(before);
     // Nothing stays open: the planning session was aborted.
     expect(await activeSessions()).toEqual([]);

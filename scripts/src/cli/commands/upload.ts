@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { maxPlanBatch, normaliseRelativePath, summariseSensors } from '@data-uploader/shared';
+import { maxPlanBatch, normaliseRelativePath, sensorManifest } from '@data-uploader/shared';
 import type { Api } from '../../driver/api.ts';
 import { defaultRetryPolicy } from '../../driver/transfer.ts';
 import { type LocalFile, UploadDriver, type UploadResult } from '../../driver/uploadDriver.ts';
@@ -273,7 +273,7 @@ async function dryRun(
       else await api.uploads.abort.mutate({ sessionId: session.id });
     }
   }
-  const sensors = summariseSensors(found.files);
+  const sensors = sensorManifest(found.files);
   if (mode === 'json') {
     printJson({
       type: 'dry-run',
@@ -308,13 +308,16 @@ async function dryRun(
   }
   out(
     table(
-      ['SENSOR', 'FILES', 'BYTES', 'FIRST RECORDING', 'LAST RECORDING'],
+      ['SENSOR', 'FILES', 'BYTES', 'FIRST RECORDING', 'LAST RECORDING', 'TYPES', 'GAPS', 'ODD NAMES'],
       sensors.map((s) => [
         printable(s.sensor),
         String(s.files),
         formatBytes(s.bytes),
         s.firstRecording ?? '-',
         s.lastRecording ?? '-',
+        s.fileTypes.map((type) => `${type.extension} ${type.files}`).join(', '),
+        String(s.gapCount),
+        String(s.offPattern.count),
       ]),
     ),
   );
