@@ -317,7 +317,7 @@ describe('data-uploader', { timeout: 90_000 }, () => {
       env: { DATA_UPLOADER_SERVER: server.url, DATA_UPLOADER_TOKEN: userToken },
     });
     const done = finished(child);
-    // The driver confirms every 200 files; kill once the ledger holds a first batch, before all are sent.
+    // The driver confirms every 200 files or 2 s; kill once the ledger holds a first batch, before all are sent.
     let confirmed = 0;
     let sessionId = '';
     for (const deadline = Date.now() + 30_000; confirmed === 0 && Date.now() < deadline; ) {
@@ -328,7 +328,7 @@ describe('data-uploader', { timeout: 90_000 }, () => {
     child.kill('SIGKILL');
     expect((await done).code).toBeNull();
     confirmed = (await sessionRow(server, sessionId)).filesDone;
-    expect(confirmed).toBeGreaterThanOrEqual(200);
+    expect(confirmed).toBeGreaterThan(0);
     expect(confirmed).toBeLessThan(count);
 
     // A dry run now plans inside the interrupted session and leaves it active, moving nothing.

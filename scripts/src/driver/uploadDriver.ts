@@ -300,6 +300,8 @@ interface FailedFile {
 class Confirmations {
   #pending: Array<{ key: string; etag: string }> = [];
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** Sends run one after another, so a flush also waits for one the timer started. */
+  #sending: Promise<void> = Promise.resolve();
   constructor(
     private readonly api: Api,
     private readonly sessionId: string,
@@ -311,9 +313,15 @@ class Confirmations {
     else this.#timer ??= setTimeout(() => this.flush().catch(() => undefined), confirmWithinMs);
   }
 
-  async flush() {
+  flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    // A failed earlier send left its files in #pending; this send takes them again.
+    this.#sending = this.#sending.catch(() => undefined).then(() => this.#sendPending());
+    return this.#sending;
+  }
+
+  async #sendPending() {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, maxConfirmBatch);
       try {
