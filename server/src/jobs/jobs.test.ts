@@ -113,52 +113,6 @@ describe('server-side imports', () => {
     expect((await admin.jobs.list.query({})).length).toBe(before);
     await rm(outside, { recursive: true, force: true });
   });
-
-  it('survives its worker dying mid-job: another worker continues, and nothing already verified is sent again', async () => {
-    const { project, cycle } = await projectWithCycle(server, company, 'import-restart');
-    const big = { relativePath: 'S9/20250909_000000.WAV', size: 31 * MiB };
-    const folder = await folderInRoot('card-restart', [
-      ...Array.from({ length: 40 }, (_, i) => ({
-        relativePath: `S8/20250909_${String(i).padStart(6, '0')}.WAV`,
-        size: 2000 + i,
-      })),
-      big,
-    ]);
-    // Hold the big file's later parts so the worker is surely mid-file when it dies.
-    proxy.hold(({ method, url }) => method === 'PUT' && partNumberOf(url) >= 3);
-    const seenBefore = proxy.requests.length;
-    const job = await admin.jobs.startImport.mutate({ projectId: project.id, cycleId: cycle.id, path: folder.path });
-    const completedKeys = async () =>
-      (await ledgerOf(server, cycle.id)).filter((row) => row.status === 'completed').map((row) => row.s3Key);
-    await expect.poll(async () => (await completedKeys()).length, { timeout: 30_000 }).toBe(40);
-    const partsDone = () =>
-      proxy.requests.slice(seenBefore).filter((r) => partNumberOf(r.url) > 0 && r.status === 200).length;
-    await expect.poll(partsDone, { timeout: 30_000 }).toBe(2);
-    const verifiedBefore = await completedKeys();
-
-    await server.jobs?.stop({ abandon: true });
-    proxy.hold(null);
-    const replacement = await Jobs.start(
-      { config: server.config, database: server.database, storage: server.storage },
-      { work: true, superviseIntervalSeconds: 1 },
-    );
-    try {
-      await expect
-        .poll(async () => (await jobState(job.id)).status, { timeout: 90_000, interval: 500 })
-        .toBe('completed');
-    } finally {
-      await replacement.stop();
-    }
-    const puts = proxy.requests.slice(seenBefore).filter((r) => r.method === 'PUT');
-    for (const key of verifiedBefore) {
-      expect(puts.filter((r) => decodeURIComponent(new URL(r.url, 'http://x').pathname).endsWith(key))).toHaveLength(1);
-    }
-    const bigParts = puts.filter((r) => partNumberOf(r.url) > 0 && r.status === 200).map((r) => partNumberOf(r.url));
-    expect(bigParts.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    const prefix = cycleKeyPrefix(project.keyPrefix, cycle.s3Prefix);
-    expect(await objectSha256(server, project, prefix + big.relativePath)).toBe(folder.files.at(-1)?.sha256);
-    expect((await bucketListing(server, project, prefix)).size).toBe(41);
-  }, 150_000);
 });
 
 describe('stale multipart clean-up', () => {
@@ -238,4 +192,53 @@ describe('webhooks', () => {
       receiver.close();
     }
   }, 90_000);
+});
+
+// Last: it stops the server's own workers, as a crash would.
+describe('a worker that dies', () => {
+  it('survives its worker dying mid-job: another worker continues, and nothing already verified is sent again', async () => {
+    const { project, cycle } = await projectWithCycle(server, company, 'import-restart');
+    const big = { relativePath: 'S9/20250909_000000.WAV', size: 31 * MiB };
+    const folder = await folderInRoot('card-restart', [
+      ...Array.from({ length: 40 }, (_, i) => ({
+        relativePath: `S8/20250909_${String(i).padStart(6, '0')}.WAV`,
+        size: 2000 + i,
+      })),
+      big,
+    ]);
+    // Hold the big file's later parts so the worker is surely mid-file when it dies.
+    proxy.hold(({ method, url }) => method === 'PUT' && partNumberOf(url) >= 3);
+    const seenBefore = proxy.requests.length;
+    const job = await admin.jobs.startImport.mutate({ projectId: project.id, cycleId: cycle.id, path: folder.path });
+    const completedKeys = async () =>
+      (await ledgerOf(server, cycle.id)).filter((row) => row.status === 'completed').map((row) => row.s3Key);
+    await expect.poll(async () => (await completedKeys()).length, { timeout: 30_000 }).toBe(40);
+    const partsDone = () =>
+      proxy.requests.slice(seenBefore).filter((r) => partNumberOf(r.url) > 0 && r.status === 200).length;
+    await expect.poll(partsDone, { timeout: 30_000 }).toBe(2);
+    const verifiedBefore = await completedKeys();
+
+    await server.jobs?.stop({ abandon: true });
+    proxy.hold(null);
+    const replacement = await Jobs.start(
+      { config: server.config, database: server.database, storage: server.storage },
+      { work: true, superviseIntervalSeconds: 1 },
+    );
+    try {
+      await expect
+        .poll(async () => (await jobState(job.id)).status, { timeout: 90_000, interval: 500 })
+        .toBe('completed');
+    } finally {
+      await replacement.stop();
+    }
+    const puts = proxy.requests.slice(seenBefore).filter((r) => r.method === 'PUT');
+    for (const key of verifiedBefore) {
+      expect(puts.filter((r) => decodeURIComponent(new URL(r.url, 'http://x').pathname).endsWith(key))).toHaveLength(1);
+    }
+    const bigParts = puts.filter((r) => partNumberOf(r.url) > 0 && r.status === 200).map((r) => partNumberOf(r.url));
+    expect(bigParts.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const prefix = cycleKeyPrefix(project.keyPrefix, cycle.s3Prefix);
+    expect(await objectSha256(server, project, prefix + big.relativePath)).toBe(folder.files.at(-1)?.sha256);
+    expect((await bucketListing(server, project, prefix)).size).toBe(41);
+  }, 150_000);
 });
