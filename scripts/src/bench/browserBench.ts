@@ -1,37 +1,7 @@
-/**
- * `pnpm bench:browser`: the web app's upload page in Debian's Chromium (headless, playwright-core from the client),
- * against the app in its own process (browserBenchApp.ts: a scratch PostgreSQL database from DATABASE_URL,
- * default postgres://postgres@127.0.0.1:5432/test, made and dropped; the embedded S3 server under a temp
- * DATA_DIR; the web app built with the client's Vite into a temp folder and served by the app, as main.ts
- * serves client/dist). Folders are generated once per run into a temp dir and reused by every pass.
- *
- * 1. BENCH_BROWSER_FILES (100,000) tiny files (16 B – 1 KiB, 50 sensor folders) dropped on the upload page:
- *    (a) drop → first request to S3, the bench clicking 'Upload' as soon as it can (≤ 5 s);
- *    (b) the longest main-thread task from the drop until the folder is scanned and planned (none over 200 ms);
- *    (c) drop → scanned and planned (plan stats count every file, no "reading the folder" badge), Upload not
- *        clicked, beside a bare page enumerating the same folder with the same API in the same run (≤ 1.3×);
- *    (d) the page's JS heap after a GC once planned (≤ 400 MB).
- *    (a) is its own pass (new cycle, page closed after the first PUT); (b)(c)(d) are one pass that uploads nothing.
- * 2. Stock Uppy (core + Dashboard, no windowing) with BENCH_BROWSER_UPPY_FILES (10,000) files dropped on its
- *    Dashboard: drop → files-added and the longest task (baseline, no target).
- * 3. BENCH_BROWSER_SMALL_FILES (10,000) × BENCH_BROWSER_SMALL_KIB (16) KiB sent through the upload page (drop →
- *    "Upload complete and verified") vs `rclone copy --transfers 16` of the same folder to the same embedded S3
- *    server (≥ 0.7× rclone's files/s).
- * BENCH_BROWSER_REPEATS (1) repeats part 1 and 2, BENCH_BROWSER_RUNS (1) part 3 (medians over them);
- * BENCH_BROWSER_ONLY (big,uppy,small) picks parts; BENCH_BROWSER_BARE_OPEN (64) sets the bare page's files
- * opened at once; BENCH_TRANSFERS (16) rclone's transfers. BENCH_BROWSER_PROFILE=1 adds one scan+plan pass and
- * one upload run (not in the figures) under a CPU profile (names from hidden source maps) and a Chromium trace
- * of the renderer's main thread (wall and CPU time by event, the longest tasks opened up).
- * BENCH_BROWSER_CLIENT_DIR uses an already built web app; BENCH_KEEP keeps the temp dir and the database.
- * Every figure is wall time on a shared machine: each part prints the load average when it starts.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 
@@ -56,6 +26,7 @@ import {
   traceMainThread,
 } from './browserKit.ts';
 import { writeComparisonPages } from './browserPages.ts';
+import { median, run, startReporting, stopChildren } from './childProcesses.ts';
 import { fieldFolder } from './fieldFolder.ts';
 import { scratchDatabase } from './scratchDatabase.ts';
 
@@ -64,13 +35,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const dropZone = '.uppy-Dashboard-inner';
 const numberOf = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const msText = (ms: number) => (Number.isFinite(ms) ? `${Math.round(ms)} ms` : '–');
 const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
@@ -99,28 +63,6 @@ function printTrace(trace: Awaited<ReturnType<Awaited<ReturnType<typeof traceMai
   }
 }
 
-/** Every child process this benchmark starts, so an interrupt or a failure can end them. */
-const children = new Set<ChildProcess>();
-
-async function run(command: string, args: string[], env: NodeJS.ProcessEnv) {
-  const start = performance.now();
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  children.delete(child);
-  const ms = performance.now() - start;
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`);
-  return { stdout, ms };
-}
-
 interface App {
   url: string;
   token: string;
@@ -130,26 +72,13 @@ interface App {
   stop(): Promise<void>;
 }
 
-async function startApp(databaseUrl: string, dataDir: string, clientDir: string): Promise<App> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'browserBenchApp.ts')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, BENCH_CLIENT_DIR: clientDir },
-    stdio: ['ignore', 'pipe', 'inherit'],
+function startApp(databaseUrl: string, dataDir: string, clientDir: string): Promise<App> {
+  return startReporting<Omit<App, 'stop'>>(path.join(here, 'browserBenchApp.ts'), {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    BENCH_CLIENT_DIR: clientDir,
   });
-  children.add(child);
-  const lines = createInterface({ input: child.stdout });
-  const ready = once(lines, 'line') as Promise<[string]>;
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`the app exited ${code} before it was ready`);
-  });
-  const [line] = await Promise.race([ready, exited]);
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
-    children.delete(child);
-  };
-  return { ...(JSON.parse(line) as Omit<App, 'stop'>), stop };
 }
 
 /** `count` files named as a 50-sensor field campaign (fieldFolder), sizes from `sizeOf`, random bytes. */
@@ -314,7 +243,7 @@ async function main() {
       await browser?.close().catch(() => {});
       await statics?.close().catch(() => {});
       await app?.stop().catch(() => {});
-      for (const child of children) child.kill('SIGTERM');
+      stopChildren();
       await scratch?.drop().catch((error) => console.error(`could not drop the scratch database: ${error}`));
       if (process.env.BENCH_KEEP) console.error(`  kept ${temp}`);
       else await rm(temp, { recursive: true, force: true });

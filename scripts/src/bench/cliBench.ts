@@ -1,30 +1,14 @@
-/**
- * `pnpm bench:cli`: the command-line uploader beside rclone, in one process tree, against the same embedded S3
- * server. The app runs in its own process (this file again, CLI_BENCH_ROLE=server) on a scratch PostgreSQL
- * database (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test; made and dropped) with the embedded S3
- * server under a temp DATA_DIR. Unlike benchServer.ts, the listing that `finish` reconciles against is real.
- *
- * 1. BENCH_FILES (10,000) × 16 KiB random files: the CLI (`main.ts upload DIR --concurrency 16 --json`, spawned,
- *    a new cycle each run) vs `rclone copy --transfers 16` (HEAD after each PUT), and vs `rclone copy --s3-no-head`
- *    followed by a timed `rclone size` of the prefix (verified by a listing, as our `finish` is).
- * 2. One BENCH_BIG_MIB (2048) MiB random file: the UploadDriver in this process (begin → plan → parts → complete
- *    → confirm → finish) vs a bare presigned-multipart driver (the server's sign/signBatch, plain fetch PUTs, same
- *    part size and parallelism, no retries, no confirm; its begin/plan setup is not timed).
- * BENCH_RUNS (3), BENCH_CONCURRENCY (16), BENCH_ONLY (small | big), BENCH_KEEP tune it. Medians are reported.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { maxSignBatch, partCount, partRange } from '@data-uploader/shared';
 import pLimit from 'p-limit';
 
 import { type Api, createApi } from '../driver/api.ts';
 import { UploadDriver } from '../driver/uploadDriver.ts';
+import { median, run, startReporting, stopChildren } from './childProcesses.ts';
 import { scratchDatabase } from './scratchDatabase.ts';
 
 const MiB = 1024 * 1024;
@@ -57,58 +41,13 @@ async function serve() {
   });
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-
-/** Every child this benchmark starts, so an interrupt or failure can end them. */
-const children = new Set<ChildProcess>();
-
-/** Runs a command to its end; answers its stdout, wall time and exit code. */
-async function run(command: string, args: string[], env: NodeJS.ProcessEnv) {
-  const start = performance.now();
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  children.delete(child);
-  const ms = performance.now() - start;
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`);
-  return { stdout, ms };
-}
-
 async function startServer(databaseUrl: string, dataDir: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', thisFile], {
-    env: { ...process.env, CLI_BENCH_ROLE: 'server', DATABASE_URL: databaseUrl, DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  return startReporting<{ url: string; token: string; s3: string }>(thisFile, {
+    ...process.env,
+    CLI_BENCH_ROLE: 'server',
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
   });
-  children.add(child);
-  const lines = createInterface({ input: child.stdout });
-  const ready = once(lines, 'line') as Promise<[string]>;
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`the server exited ${code} before it was ready`);
-  });
-  const [line] = await Promise.race([ready, exited]);
-  const { url, token, s3 } = JSON.parse(line) as { url: string; token: string; s3: string };
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
-    children.delete(child);
-  };
-  return { url, token, s3, stop };
 }
 
 /** `count` random files of `size` bytes, 1,000 to a subfolder. */
@@ -215,7 +154,7 @@ async function main() {
   let cleaning: Promise<void> | undefined;
   const cleanup = () => {
     cleaning ??= (async () => {
-      for (const child of children) child.kill('SIGTERM');
+      stopChildren();
       await server?.stop().catch(() => {});
       await scratch?.drop().catch((error) => console.error(`could not drop the scratch database: ${error}`));
       if (process.env.BENCH_KEEP) console.error(`  kept ${temp}`);
