@@ -1,4 +1,5 @@
-import { createSignal, Show } from 'solid-js';
+import { Show } from 'solid-js';
+import { createAction } from '../action.ts';
 import { fieldError } from '../errors.ts';
 import { trpc } from '../trpc.ts';
 import { ErrorMessage } from './ErrorMessage.tsx';
@@ -9,17 +10,14 @@ const fields = ['name', 'slug', 'adminUsername'];
 
 /** A new company and its first admin, whose temporary password the server answers once. */
 export function CompanyCreateForm(props: { onCreated: (created: CreatedCompany) => void }) {
-  const [error, setError] = createSignal<unknown>();
-  const [busy, setBusy] = createSignal(false);
+  const { busy, error, run } = createAction();
 
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
     const formElement = event.currentTarget as HTMLFormElement;
     const form = new FormData(formElement);
     const slug = String(form.get('slug') ?? '').trim();
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const created = await trpc.companies.create.mutate({
         name: String(form.get('name')),
         slug: slug === '' ? undefined : slug,
@@ -27,11 +25,7 @@ export function CompanyCreateForm(props: { onCreated: (created: CreatedCompany) 
       });
       formElement.reset();
       props.onCreated(created);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const fieldMessage = (field: string) => (

@@ -1,25 +1,19 @@
-import { createSignal, Show } from 'solid-js';
+import { Show } from 'solid-js';
+import { createAction } from '../action.ts';
 import { allowed } from '../permissions.ts';
 import { trpc } from '../trpc.ts';
 import { ErrorMessage } from './ErrorMessage.tsx';
 
 /** An admin's close or reopen of one cycle; a closed cycle takes no more uploads until it is reopened. */
 export function CycleActions(props: { cycle: { id: string; name: string; status: string }; onChanged: () => void }) {
-  const [error, setError] = createSignal<unknown>();
-  const [busy, setBusy] = createSignal(false);
+  const { busy, error, run } = createAction();
 
   const setOpen = async (open: boolean) => {
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const input = { id: props.cycle.id };
       await (open ? trpc.cycles.reopen.mutate(input) : trpc.cycles.close.mutate(input));
       props.onChanged();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

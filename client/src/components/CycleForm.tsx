@@ -1,5 +1,5 @@
 import { nextCycleName } from '@data-uploader/shared';
-import { createSignal } from 'solid-js';
+import { createAction } from '../action.ts';
 import { trpc } from '../trpc.ts';
 import { FormError } from './FormError.tsx';
 import { TextField } from './TextField.tsx';
@@ -10,8 +10,7 @@ export function CycleForm(props: {
   cycles: ReadonlyArray<{ name: string; s3Prefix: string }>;
   onCreated: () => void;
 }) {
-  const [error, setError] = createSignal<unknown>();
-  const [busy, setBusy] = createSignal(false);
+  const { busy, error, run } = createAction();
   const suggested = () => nextCycleName(props.cycles.flatMap((cycle) => [cycle.name, cycle.s3Prefix]));
 
   const submit = async (event: SubmitEvent) => {
@@ -20,9 +19,7 @@ export function CycleForm(props: {
     const data = new FormData(form);
     const name = String(data.get('name') ?? '').trim();
     const notes = String(data.get('notes') ?? '').trim();
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await trpc.cycles.create.mutate({
         projectId: props.projectId,
         name: name || undefined,
@@ -30,11 +27,7 @@ export function CycleForm(props: {
       });
       form.reset();
       props.onCreated();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

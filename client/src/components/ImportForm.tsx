@@ -1,4 +1,5 @@
 import { createResource, createSignal, For } from 'solid-js';
+import { createAction } from '../action.ts';
 import { trpc } from '../trpc.ts';
 import { FormError } from './FormError.tsx';
 import { TextField } from './TextField.tsx';
@@ -8,16 +9,13 @@ export function ImportForm(props: { onStarted: () => void }) {
   const [projects] = createResource(() => trpc.projects.list.query({}));
   const [projectId, setProjectId] = createSignal('');
   const [cycles] = createResource(projectId, (id) => (id ? trpc.cycles.list.query({ projectId: id }) : []));
-  const [error, setError] = createSignal<unknown>();
-  const [busy, setBusy] = createSignal(false);
+  const { busy, error, run } = createAction();
 
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
     const element = event.currentTarget as HTMLFormElement;
     const form = new FormData(element);
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await trpc.jobs.startImport.mutate({
         projectId: String(form.get('projectId')),
         cycleId: String(form.get('cycleId')),
@@ -26,11 +24,7 @@ export function ImportForm(props: { onStarted: () => void }) {
       });
       element.reset();
       props.onStarted();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

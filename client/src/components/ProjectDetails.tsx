@@ -1,4 +1,5 @@
 import { createSignal, Show } from 'solid-js';
+import { createAction } from '../action.ts';
 import { formatTime } from '../format.ts';
 import { allowed } from '../permissions.ts';
 import { trpc } from '../trpc.ts';
@@ -10,21 +11,14 @@ type Project = ProjectSettings & { createdAt: string; archivedAt: string | null 
 /** Where a project's files go, and for admins the controls to change that or to archive the project. */
 export function ProjectDetails(props: { project: Project; hasFiles: boolean; onChanged: () => void }) {
   const [editing, setEditing] = createSignal(false);
-  const [error, setError] = createSignal<unknown>();
-  const [busy, setBusy] = createSignal(false);
+  const { busy, error, run } = createAction();
 
   const setArchived = async (archived: boolean) => {
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const input = { id: props.project.id };
       await (archived ? trpc.projects.archive.mutate(input) : trpc.projects.unarchive.mutate(input));
       props.onChanged();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,4 +1,5 @@
-import { createSignal, Show } from 'solid-js';
+import { Show } from 'solid-js';
+import { createAction } from '../action.ts';
 import { trpc } from '../trpc.ts';
 import { FormError } from './FormError.tsx';
 import { TextField } from './TextField.tsx';
@@ -33,8 +34,7 @@ export function ProjectForm(props: {
   onSaved: (project: ProjectSettings) => void;
   onCancel?: () => void;
 }) {
-  const [error, setError] = createSignal<unknown>();
-  const [busy, setBusy] = createSignal(false);
+  const { busy, error, run } = createAction();
 
   const save = (values: Values) => {
     const { project } = props;
@@ -54,15 +54,9 @@ export function ProjectForm(props: {
 
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       props.onSaved(await save(valuesOf(event.currentTarget as HTMLFormElement)));
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const value = (field: Field) => props.project?.[field] ?? '';

@@ -1,5 +1,6 @@
 import { useNavigate } from '@solidjs/router';
-import { createResource, createSignal, For, Match, Show, Switch } from 'solid-js';
+import { createResource, For, Match, Show, Switch } from 'solid-js';
+import { createAction } from '../action.ts';
 import { formatTime } from '../format.ts';
 import { setMe } from '../me.ts';
 import { trpc } from '../trpc.ts';
@@ -79,8 +80,7 @@ export function SignInSessionList() {
 
 function SignInSessionRow(props: { session: SignInSession; onRevoked: () => void }) {
   const navigate = useNavigate();
-  const [busy, setBusy] = createSignal(false);
-  const [error, setError] = createSignal<unknown>();
+  const { busy, error, run } = createAction();
   const browser = () => describeBrowser(props.session.userAgent);
 
   const revoke = async () => {
@@ -89,9 +89,7 @@ function SignInSessionRow(props: { session: SignInSession; onRevoked: () => void
       ? 'Sign out this browser? You will have to sign in again.'
       : `Sign out the session of ${browser()}${props.session.address ? ` at ${props.session.address}` : ''}?`;
     if (!confirm(question)) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await trpc.auth.revokeSession.mutate({ id: props.session.id });
       if (current) {
         setMe(null);
@@ -99,11 +97,7 @@ function SignInSessionRow(props: { session: SignInSession; onRevoked: () => void
         return;
       }
       props.onRevoked();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,4 +1,5 @@
 import { createSignal, Show } from 'solid-js';
+import { createAction } from '../action.ts';
 import { fieldError } from '../errors.ts';
 import { trpc } from '../trpc.ts';
 import { ErrorMessage } from './ErrorMessage.tsx';
@@ -8,24 +9,17 @@ type CreatedToken = Awaited<ReturnType<typeof trpc.tokens.create.mutate>>;
 
 /** A new API token for scripts and the command-line uploader; the server answers the token itself only once. */
 export function TokenCreateForm(props: { onCreated: () => void }) {
-  const [error, setError] = createSignal<unknown>();
-  const [busy, setBusy] = createSignal(false);
+  const { busy, error, run } = createAction();
   const [created, setCreated] = createSignal<CreatedToken>();
 
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
     const formElement = event.currentTarget as HTMLFormElement;
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       setCreated(await trpc.tokens.create.mutate({ name: String(new FormData(formElement).get('name')) }));
       formElement.reset();
       props.onCreated();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,4 +1,5 @@
-import { createResource, createSignal, For, Match, Show, Switch } from 'solid-js';
+import { createResource, For, Match, Show, Switch } from 'solid-js';
+import { createAction } from '../action.ts';
 import { formatTime } from '../format.ts';
 import { trpc } from '../trpc.ts';
 import { ErrorMessage } from './ErrorMessage.tsx';
@@ -50,22 +51,15 @@ export function TokenList() {
 }
 
 function TokenRow(props: { token: Token; onRevoked: () => void }) {
-  const [busy, setBusy] = createSignal(false);
-  const [error, setError] = createSignal<unknown>();
+  const { busy, error, run } = createAction();
 
   const revoke = async () => {
     if (!confirm(`Revoke the token "${props.token.name}"? Scripts and uploaders using it stop working at once.`))
       return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await trpc.tokens.revoke.mutate({ id: props.token.id });
       props.onRevoked();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,5 +1,6 @@
 import type { Role } from '@data-uploader/shared';
-import { createSignal, Show } from 'solid-js';
+import { Show } from 'solid-js';
+import { createAction } from '../action.ts';
 import { fieldError } from '../errors.ts';
 import { trpc } from '../trpc.ts';
 import { ErrorMessage } from './ErrorMessage.tsx';
@@ -10,17 +11,14 @@ export type CreatedUser = Awaited<ReturnType<typeof trpc.users.create.mutate>>;
 
 /** Adds a person to my company with a temporary password (typed here, or made up by the server). */
 export function UserCreateForm(props: { onCreated: (created: CreatedUser) => void }) {
-  const [error, setError] = createSignal<unknown>();
-  const [busy, setBusy] = createSignal(false);
+  const { busy, error, run } = createAction();
 
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
     const formElement = event.currentTarget as HTMLFormElement;
     const form = new FormData(formElement);
     const temporaryPassword = String(form.get('temporaryPassword') ?? '');
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const created = await trpc.users.create.mutate({
         username: String(form.get('username')),
         role: String(form.get('role')) as Role,
@@ -28,11 +26,7 @@ export function UserCreateForm(props: { onCreated: (created: CreatedUser) => voi
       });
       formElement.reset();
       props.onCreated(created);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const fieldMessage = (field: string) => (

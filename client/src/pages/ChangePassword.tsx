@@ -1,5 +1,6 @@
 import { Navigate, useNavigate } from '@solidjs/router';
 import { createSignal, Show } from 'solid-js';
+import { createAction } from '../action.ts';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { fieldError } from '../errors.ts';
 import { me, refetchMe } from '../me.ts';
@@ -8,9 +9,8 @@ import { trpc } from '../trpc.ts';
 /** Forced at first sign-in (and after an admin's reset); also reachable from the account page. */
 export function ChangePassword() {
   const navigate = useNavigate();
-  const [error, setError] = createSignal<unknown>();
+  const { busy, error, run } = createAction();
   const [mismatch, setMismatch] = createSignal(false);
-  const [busy, setBusy] = createSignal(false);
 
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
@@ -18,17 +18,11 @@ export function ChangePassword() {
     const newPassword = String(form.get('newPassword'));
     setMismatch(newPassword !== String(form.get('repeat')));
     if (mismatch()) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await trpc.auth.changePassword.mutate({ currentPassword: String(form.get('currentPassword')), newPassword });
       await refetchMe();
       navigate('/', { replace: true });
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,5 +1,5 @@
 import { useNavigate, useSearchParams } from '@solidjs/router';
-import { createSignal } from 'solid-js';
+import { createAction } from '../action.ts';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { refetchMe } from '../me.ts';
 import { trpc } from '../trpc.ts';
@@ -7,24 +7,17 @@ import { trpc } from '../trpc.ts';
 export function SignIn() {
   const navigate = useNavigate();
   const [params] = useSearchParams<{ next?: string }>();
-  const [error, setError] = createSignal<unknown>();
-  const [busy, setBusy] = createSignal(false);
+  const { busy, error, run } = createAction();
 
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await trpc.auth.login.mutate({ username: String(form.get('username')), password: String(form.get('password')) });
       const person = await refetchMe();
       const next = params.next?.startsWith('/') && !params.next.startsWith('//') ? params.next : '/';
       navigate(person?.mustChangePassword ? '/change-password' : next, { replace: true });
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
