@@ -35,24 +35,32 @@ export async function cleanStaleUploads(db: Db, storage: Storage, olderThanHours
         db,
         old.map((upload) => upload.uploadId),
       );
+      const aborted: string[] = [];
       for (const upload of old) {
         if (live.has(upload.uploadId)) {
           result.kept += 1;
           continue;
         }
         await storage.abortMultipartUpload(place, upload.key, upload.uploadId);
-        await db.execute(sql`
-          update ${files}
-          set upload_id = null,
-              status = case when status = 'completed' then status else 'failed' end,
-              error = case when status = 'completed' then error
-                           else 'its multipart upload was abandoned and aborted by the clean-up; upload it again' end
-          where upload_id = ${upload.uploadId}`);
-        result.aborted += 1;
+        aborted.push(upload.uploadId);
       }
+      await markAborted(db, aborted);
+      result.aborted += aborted.length;
     }
   }
   return result;
+}
+
+/** The ledger rows of aborted uploads, in one statement per page: a completed row keeps its state. */
+async function markAborted(db: Db, uploadIds: string[]) {
+  if (uploadIds.length === 0) return;
+  await db.execute(sql`
+    update ${files}
+    set upload_id = null,
+        status = case when status = 'completed' then status else 'failed' end,
+        error = case when status = 'completed' then error
+                     else 'its multipart upload was abandoned and aborted by the clean-up; upload it again' end
+    where upload_id = any(${sql.param(uploadIds)}::text[])`);
 }
 
 /** The upload ids a session that is still active has recorded: those stay, whatever their age. */
