@@ -68,14 +68,17 @@ export const uploadSessions = pgTable(
   ],
 );
 
-/** The upload ledger: one row per file of a cycle, whoever uploaded it and however often. */
+/**
+ * The upload ledger: one row per file of a cycle, whoever uploaded it and however often. Its cycle and session
+ * ids carry no foreign keys: their per-row checks made up a third of the cost of planning new files (measured:
+ * 165 vs 107 ms per 5,000 inserted rows), rows are only ever written by planning inside a session it has just
+ * loaded, and cycles and sessions are never deleted.
+ */
 export const files = pgTable(
   'files',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    cycleId: uuid('cycle_id')
-      .notNull()
-      .references(() => cycles.id),
+    cycleId: uuid('cycle_id').notNull(),
     relativePath: text('relative_path').notNull(),
     s3Key: text('s3_key').notNull(),
     size: bigint('size', { mode: 'number' }).notNull(),
@@ -90,9 +93,7 @@ export const files = pgTable(
     checksum: text('checksum'),
     attempts: integer('attempts').notNull().default(0),
     error: text('error'),
-    sessionId: uuid('session_id')
-      .notNull()
-      .references(() => uploadSessions.id),
+    sessionId: uuid('session_id').notNull(),
     completedAt: timestampTz('completed_at'),
     /**
      * When the owning session last planned or signed this file. Another session may take the file over only

@@ -989,6 +989,33 @@ describe('one writer per file', () => {
     }
   });
 
+  it('keeps a batch planned while the session finishes either wholly in the finish or wholly out of the ledger', async () => {
+    const { project, cycle } = await projectWithCycle(server, acme, 'acme-plan-finish-race');
+    const rounds = server.database.kind === 'postgres' ? 6 : 1;
+    for (let round = 0; round < rounds; round++) {
+      const session = await beginSession(userApi, project, cycle, `race ${round}`);
+      const batch = (part: number) =>
+        Array.from({ length: 2000 }, (_, i) => ({ relativePath: `R${round}/${part}/${i}.wav`, size: 10 }));
+      const [first, second, finish] = await Promise.all([
+        outcome(userApi.uploads.plan.mutate({ sessionId: session.id, files: batch(1) })),
+        outcome(userApi.uploads.plan.mutate({ sessionId: session.id, files: batch(2) })),
+        outcome(userApi.uploads.finish.mutate({ sessionId: session.id })),
+      ]);
+      expect(finish, `round ${round}`).toBe('OK');
+      const planned = [first, second].filter((answer) => answer === 'OK').length;
+      for (const answer of [first, second]) expect(['OK', 'PRECONDITION_FAILED']).toContain(answer);
+      const rows = await server.db.select().from(schema.files).where(eq(schema.files.sessionId, session.id));
+      // Nothing was uploaded, so every file a batch wrote before the finish is failed by the reconcile.
+      expect(rows.length, `round ${round}`).toBe(planned * 2000);
+      expect(rows.every((row) => row.status === 'failed')).toBe(true);
+      expect(await sessionRow(server, session.id)).toMatchObject({
+        filesTotal: planned * 2000,
+        filesFailed: planned * 2000,
+        status: planned > 0 ? 'completed_with_errors' : 'completed',
+      });
+    }
+  });
+
   it('lets another session take a file over once its lease has run out, and then refuses the first session’s requests for it', async () => {
     const { project, cycle } = await projectWithCycle(server, acme, 'acme-lease');
     const mine = await beginSession(userApi, project, cycle, 'mine');

@@ -13,7 +13,7 @@ import {
   utf8ByteLength,
 } from '@data-uploader/shared';
 import { TRPCError } from '@trpc/server';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { idIn, ledgerByPaths } from './ledgerLookup.ts';
 import type { WritableSession } from './uploadSessions.ts';
@@ -151,7 +151,7 @@ async function recordSkips(tx: Tx, sessionId: string, fileIds: string[]): Promis
   const added = await sqlRows<{ file_id: string }>(
     tx,
     sql`insert into ${uploadSessionSkips} (session_id, file_id)
-        select ${sessionId}, unnest(${sql.param(fileIds)}::bigint[])
+        select ${sessionId}, unnest(${sql.param(fileIds.toSorted((a, b) => Number(a) - Number(b)))}::bigint[])
         on conflict do nothing returning file_id`,
   );
   return added.length;
@@ -171,18 +171,10 @@ export async function planBatch(
   const { answers, valid } = validate(entries, cycleKeyPrefix(place.keyPrefix, place.cyclePrefix));
   if (valid.length === 0) return answers;
 
+  // Batches plan in parallel, also within one cycle: every batch takes its row locks in one order (new paths
+  // sorted, then existing rows by id, then the session row last), so two batches that share files wait for
+  // each other instead of deadlocking.
   return db.transaction(async (tx) => {
-    // Planners of one cycle take turns (a batch is ~0.1 s): two batches that share paths in different orders
-    // would otherwise deadlock on the ledger's unique index. Other cycles plan in parallel.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${session.cycleId}::text))`);
-    // Holding the session row until commit makes a finish that starts meanwhile wait for this batch.
-    const [live] = await sqlRows<{ status: string }>(
-      tx,
-      sql`select status from ${uploadSessions} where id = ${session.id} for share`,
-    );
-    if (live?.status !== 'active') {
-      throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'This upload session is closing or closed' });
-    }
     const ledger = await ledgerRows(
       tx,
       session.cycleId,
@@ -225,6 +217,7 @@ export async function planBatch(
       }
     }
 
+    claims.sort((a, b) => Number(a.id) - Number(b.id));
     const lost = new Set([
       ...(await insertNew(tx, session.id, session.cycleId, inserts)),
       ...(await claimExisting(tx, session.id, claims)),
@@ -251,7 +244,9 @@ export async function planBatch(
       }
     }
     const skipped = await recordSkips(tx, session.id, skippedIds);
-    await tx
+    // Last, and only while the session is active: a finish marks it `finishing` first, so either this batch
+    // commits before the finish reads the ledger (the finish waits for this row) or it is rolled back.
+    const counted = await tx
       .update(uploadSessions)
       .set({
         filesTotal: sql`${uploadSessions.filesTotal} + ${newFiles}`,
@@ -259,7 +254,11 @@ export async function planBatch(
         filesSkipped: sql`${uploadSessions.filesSkipped} + ${skipped}`,
         filesFailed: sql`${uploadSessions.filesFailed} - ${retriedFailures}`,
       })
-      .where(eq(uploadSessions.id, session.id));
+      .where(and(eq(uploadSessions.id, session.id), eq(uploadSessions.status, 'active')))
+      .returning({ id: uploadSessions.id });
+    if (counted.length === 0) {
+      throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'This upload session is closing or closed' });
+    }
     return answers;
   });
 }
@@ -271,7 +270,11 @@ export async function planBatch(
  */
 const column = <T>(rows: T[], pick: (row: T) => unknown) => sql.param(rows.map(pick));
 
-/** Inserts new ledger rows; answers the paths another transaction inserted first. */
+/**
+ * Inserts new ledger rows; answers the paths another transaction inserted first. Ids follow the plan order (the
+ * order a session's files are listed in), rows go in by path: the lock order that keeps concurrent planners of
+ * one cycle from deadlocking.
+ */
 async function insertNew(
   tx: Tx,
   sessionId: string,
@@ -282,13 +285,16 @@ async function insertNew(
   const inserted = await sqlRows<{ relative_path: string }>(
     tx,
     sql`
-    insert into ${files} (cycle_id, session_id, relative_path, s3_key, size, last_modified, content_type, sensor_serial, part_size, recorded_at)
-    select ${cycleId}, ${sessionId}, v.path, v.key, v.size, v.modified, v.type, v.serial, v.part_size, v.recorded
-    from unnest(${column(rows, (r) => r.path)}::text[], ${column(rows, (r) => r.key)}::text[],
-                ${column(rows, (r) => r.size)}::bigint[], ${column(rows, (r) => r.lastModified?.toISOString() ?? null)}::timestamptz[],
-                ${column(rows, (r) => r.contentType)}::text[], ${column(rows, (r) => r.sensorSerial)}::text[],
-                ${column(rows, (r) => r.partSize)}::int[], ${column(rows, (r) => r.recordedAt)}::timestamptz[])
-      as v(path, key, size, modified, type, serial, part_size, recorded)
+    insert into ${files} (id, cycle_id, session_id, relative_path, s3_key, size, last_modified, content_type, sensor_serial, part_size, recorded_at)
+    select id, ${cycleId}, ${sessionId}, path, key, size, modified, type, serial, part_size, recorded from (
+      select nextval(pg_get_serial_sequence('files', 'id')) as id, v.*
+      from unnest(${column(rows, (r) => r.path)}::text[], ${column(rows, (r) => r.key)}::text[],
+                  ${column(rows, (r) => r.size)}::bigint[], ${column(rows, (r) => r.lastModified?.toISOString() ?? null)}::timestamptz[],
+                  ${column(rows, (r) => r.contentType)}::text[], ${column(rows, (r) => r.sensorSerial)}::text[],
+                  ${column(rows, (r) => r.partSize)}::int[], ${column(rows, (r) => r.recordedAt)}::timestamptz[])
+        as v(path, key, size, modified, type, serial, part_size, recorded)
+    ) numbered
+    order by path
     on conflict (cycle_id, relative_path) do nothing
     returning relative_path`,
   );
