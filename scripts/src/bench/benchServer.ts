@@ -29,7 +29,7 @@ await createFirstAdmin(database.db);
 await database.db.update(schema.users).set({ mustChangePassword: false });
 const [admin] = await database.db.select({ id: schema.users.id }).from(schema.users).limit(1);
 const { token } = await createApiToken(database.db, admin?.id as string, 'bench');
-console.log(JSON.stringify({ url, token }));
+console.log(JSON.stringify({ url, token, pid: process.pid }));
 process.once('SIGTERM', async () => {
   await app.close();
   await Promise.all([database.close(), storage.close()]);
