@@ -56,7 +56,8 @@ export async function s3Request(
         if (options.signal?.aborted) throw new AbortError(options.signal.reason ?? 'aborted');
         throw error;
       }
-      if (response.ok) return response;
+      // The body is read here, inside the retry: a connection cut while S3's answer travels is a network error too.
+      if (response.ok) return new Response(await response.text(), response);
       const body = await response.text();
       const { code, message } = errorCode(body);
       if (response.status >= 500 || response.status === 429 || code === 'SlowDown' || code === 'RequestTimeout') {
@@ -139,11 +140,26 @@ export async function completeMultipartUpload(
     .sort((a, b) => a.partNumber - b.partNumber)
     .map((part) => `<Part><PartNumber>${part.partNumber}</PartNumber><ETag>${part.etag}</ETag></Part>`)
     .join('')}</CompleteMultipartUpload>`;
-  const response = await s3Request(
-    url,
-    { method: 'POST', headers: { 'content-type': 'application/xml' }, body },
-    options,
-  );
+  let answerLost = false;
+  let response: Response;
+  try {
+    response = await s3Request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/xml' }, body },
+      {
+        ...options,
+        onRetry: (error) => {
+          answerLost = true;
+          options?.onRetry?.(error);
+        },
+      },
+    );
+  } catch (error) {
+    // An attempt whose answer never arrived may have completed the upload, and S3 then forgets its id. The object
+    // is most likely there: no ETag is known, and the session's finish checks the bucket before counting it.
+    if (answerLost && error instanceof TerminalS3Error && error.code === 'NoSuchUpload') return '';
+    throw error;
+  }
   // S3 may answer 200 with an <Error> body when Complete fails late.
   const text = await response.text();
   if (text.includes('<Error>')) {
