@@ -142,10 +142,14 @@ function passOn(
     },
   );
   upstream.on('error', () => outgoing.destroy());
+  let cut = false;
   incoming.on('data', (chunk: Buffer) => {
+    if (cut) return;
     const start = record.bodyBytes;
     record.bodyBytes += chunk.length;
     if (fault?.kind === 'reset-request' && record.bodyBytes >= fault.afterBytes) {
+      cut = true;
+      record.bodyBytes = fault.afterBytes;
       upstream.write(chunk.subarray(0, fault.afterBytes - start), () => upstream.destroy());
       incoming.socket.destroy();
       return;
