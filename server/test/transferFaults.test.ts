@@ -35,7 +35,7 @@ const faults: FaultRates = {
   internalError: 0.05,
   slowDown: 0.05,
   reset: 0.02,
-  corrupt: 0,
+  corrupt: 0.01,
   delay: 0.02,
   delayMs: 150,
 };
@@ -123,7 +123,7 @@ function retryGaps(log: ProxiedRequest[]) {
     let failuresInARow = 0;
     for (const [index, attempt] of attempts.entries()) {
       const next = attempts[index + 1];
-      const failed = attempt.status === null || attempt.status >= 500;
+      const failed = attempt.status === null || attempt.status >= 500 || attempt.fault === 'corrupt';
       failuresInARow = failed ? failuresInARow + 1 : 0;
       if (!failed || !next) continue;
       gaps.push({
@@ -185,7 +185,10 @@ function expectFaultsMetAndBackedOff(injected: FaultCounts, log: ProxiedRequest[
   expect(injected.slowDown).toBeGreaterThan(50);
   expect(injected.resetRequest).toBeGreaterThan(5);
   expect(injected.resetResponse).toBeGreaterThan(5);
+  expect(injected.corrupt).toBeGreaterThan(5);
   expect(injected.delay).toBeGreaterThan(5);
+  // S3 itself refused every damaged body (400 BadDigest), by the Content-MD5 signed into its URL.
+  expect(log.filter((request) => request.fault === 'corrupt' && request.status !== 400)).toEqual([]);
   const gaps = retryGaps(log);
   expect(gaps.filter((gap) => gap.after === '503').length).toBeGreaterThan(50);
   expect(gaps.some((gap) => gap.least > defaultRetryPolicy.minTimeoutMs)).toBe(true);
@@ -270,6 +273,42 @@ describe('transfers through a faulty network to S3', { timeout: 240_000 }, () =>
       const done = events.flatMap((event) => (event.type === 'file-done' ? [event.key] : []));
       expect(done.sort()).toEqual(folder.files.map((file) => `${place.cycle.s3Prefix}/${file.relativePath}`).sort());
       await expectEverythingArrived(place, result.sessionId, folder.files);
+    } finally {
+      proxy.script(null);
+      proxy.setRates(faults);
+      await rm(folder.root, { recursive: true, force: true });
+    }
+  });
+
+  it('sends again a body damaged on its way, which S3 refuses by its signed Content-MD5', async () => {
+    const place = await projectWithCycle(server, company, 'faults-corrupt');
+    const folder = await writeFolder([
+      { relativePath: 'CAM04/20250911_080000.MP4', size: 6 * MiB },
+      { relativePath: 'S4A01/20250911_080000.WAV', size: 3000 },
+    ]);
+    const seen = proxy.requests.length;
+    proxy.setRates(noFaults);
+    // The first attempt at every PUT (the small file, each part) arrives with one byte flipped.
+    proxy.script((request, attempt) =>
+      request.method === 'PUT' && attempt === 0 ? { kind: 'corrupt', offset: 1234 } : null,
+    );
+    try {
+      const driver = new UploadDriver({ api: createApi(server.url, { token }) });
+      const result = await driver.upload({ projectId: place.project.id, cycleId: place.cycle.id, files: folder.files });
+      expect(result.failed).toEqual([]);
+      await expectEverythingArrived(place, result.sessionId, folder.files);
+      const attemptsByPut = new Map<string, Array<[string | null, number | null]>>();
+      for (const request of proxy.requests.slice(seen).filter((r) => r.method === 'PUT')) {
+        const identity = requestIdentity(request);
+        attemptsByPut.set(identity, [...(attemptsByPut.get(identity) ?? []), [request.fault, request.status]]);
+      }
+      // The small file and the two parts: each refused once, then stored.
+      expect([...attemptsByPut.values()]).toEqual(
+        Array.from({ length: 3 }, () => [
+          ['corrupt', 400],
+          [null, 200],
+        ]),
+      );
     } finally {
       proxy.script(null);
       proxy.setRates(faults);
