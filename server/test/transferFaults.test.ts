@@ -116,7 +116,9 @@ function retryGaps(log: ProxiedRequest[]) {
   const byIdentity = new Map<string, ProxiedRequest[]>();
   for (const request of log) {
     const identity = requestIdentity(request);
-    byIdentity.set(identity, [...(byIdentity.get(identity) ?? []), request]);
+    const attempts = byIdentity.get(identity) ?? [];
+    attempts.push(request);
+    byIdentity.set(identity, attempts);
   }
   const gaps: Array<{ after: string; waited: number; least: number }> = [];
   for (const attempts of byIdentity.values()) {
