@@ -37,29 +37,52 @@ export interface RetryPolicy {
 
 export const defaultRetryPolicy: RetryPolicy = { retries: 6, minTimeoutMs: 200, maxTimeoutMs: 20_000 };
 
+export interface TransferOptions {
+  signal?: AbortSignal;
+  retry?: RetryPolicy;
+  onRetry?: (error: Error) => void;
+  /**
+   * The body again, fresh from disk: with it, a BadDigest answer is retried with these bytes (without it,
+   * BadDigest is final). It may throw p-retry's AbortError to stop, e.g. when the file changed meanwhile.
+   */
+  reread?: () => Promise<Uint8Array>;
+}
+
 /**
  * One HTTP request to a presigned S3 URL, retried with exponential backoff and full jitter on network errors
- * and transient answers (SlowDown backs off the same way, as S3 asks). Terminal answers fail at once.
+ * and transient answers (SlowDown backs off the same way, as S3 asks), and on BadDigest when the body can be
+ * read again. Terminal answers fail at once.
  */
 export async function s3Request(
   url: string,
   init: { method: string; headers?: Record<string, string>; body?: Uint8Array | string },
-  options: { signal?: AbortSignal; retry?: RetryPolicy; onRetry?: (error: Error) => void } = {},
+  options: TransferOptions = {},
 ): Promise<Response> {
   const policy = options.retry ?? defaultRetryPolicy;
+  let body = init.body;
+  let corrupted = false;
   return pRetry(
     async () => {
+      if (corrupted && options.reread) body = await options.reread();
       let response: Response;
       try {
-        response = await fetch(url, { ...init, signal: options.signal });
+        response = await fetch(url, { ...init, body, signal: options.signal });
       } catch (error) {
         if (options.signal?.aborted) throw new AbortError(options.signal.reason ?? 'aborted');
         throw error;
       }
-      if (response.ok) return response;
-      const body = await response.text();
-      const { code, message } = errorCode(body);
-      if (response.status >= 500 || response.status === 429 || code === 'SlowDown' || code === 'RequestTimeout') {
+      // The body is read here, inside the retry: a connection cut while S3's answer travels is a network error too.
+      if (response.ok) return new Response(await response.text(), response);
+      const { code, message } = errorCode(await response.text());
+      // S3 refused a body whose MD5 differs from the signed Content-MD5: it was damaged on the way, or in memory.
+      corrupted = code === 'BadDigest' && options.reread !== undefined;
+      if (
+        corrupted ||
+        response.status >= 500 ||
+        response.status === 429 ||
+        code === 'SlowDown' ||
+        code === 'RequestTimeout'
+      ) {
         throw new TransientS3Error(`${response.status} ${code}: ${message}`, response.status);
       }
       throw new AbortError(new TerminalS3Error(`${response.status} ${code}: ${message}`, response.status, code));
@@ -80,17 +103,13 @@ export async function putBytes(
   url: string,
   headers: Record<string, string>,
   body: Uint8Array,
-  options: Parameters<typeof s3Request>[2],
+  options: TransferOptions,
 ): Promise<string> {
   const response = await s3Request(url, { method: 'PUT', headers, body }, options);
   return response.headers.get('etag') ?? '';
 }
 
-export async function createMultipartUpload(
-  url: string,
-  headers: Record<string, string>,
-  options: Parameters<typeof s3Request>[2],
-) {
+export async function createMultipartUpload(url: string, headers: Record<string, string>, options: TransferOptions) {
   const response = await s3Request(url, { method: 'POST', headers }, options);
   const parsed = xml.parse(await response.text()) as { InitiateMultipartUploadResult?: { UploadId?: string } };
   const uploadId = parsed.InitiateMultipartUploadResult?.UploadId;
@@ -110,7 +129,7 @@ export interface UploadedPart {
  */
 export async function listParts(
   url: string,
-  options: Parameters<typeof s3Request>[2],
+  options: TransferOptions,
 ): Promise<{ parts: UploadedPart[]; nextPartNumberMarker?: number }> {
   const response = await s3Request(url, { method: 'GET' }, options);
   const parsed = xml.parse(await response.text()) as {
@@ -130,20 +149,31 @@ export async function listParts(
   return { parts, nextPartNumberMarker: truncated ? Number(result.NextPartNumberMarker) : undefined };
 }
 
-export async function completeMultipartUpload(
-  url: string,
-  parts: UploadedPart[],
-  options: Parameters<typeof s3Request>[2],
-) {
+export async function completeMultipartUpload(url: string, parts: UploadedPart[], options: TransferOptions) {
   const body = `<CompleteMultipartUpload>${[...parts]
     .sort((a, b) => a.partNumber - b.partNumber)
     .map((part) => `<Part><PartNumber>${part.partNumber}</PartNumber><ETag>${part.etag}</ETag></Part>`)
     .join('')}</CompleteMultipartUpload>`;
-  const response = await s3Request(
-    url,
-    { method: 'POST', headers: { 'content-type': 'application/xml' }, body },
-    options,
-  );
+  let answerLost = false;
+  let response: Response;
+  try {
+    response = await s3Request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/xml' }, body },
+      {
+        ...options,
+        onRetry: (error) => {
+          answerLost = true;
+          options.onRetry?.(error);
+        },
+      },
+    );
+  } catch (error) {
+    // An attempt whose answer never arrived may have completed the upload, and S3 then forgets its id. The object
+    // is most likely there: no ETag is known, and the session's finish checks the bucket before counting it.
+    if (answerLost && error instanceof TerminalS3Error && error.code === 'NoSuchUpload') return '';
+    throw error;
+  }
   // S3 may answer 200 with an <Error> body when Complete fails late.
   const text = await response.text();
   if (text.includes('<Error>')) {

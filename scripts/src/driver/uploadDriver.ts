@@ -1,6 +1,8 @@
-import { open, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { maxConfirmBatch, maxPlanBatch, partCount, partRange } from '@data-uploader/shared';
 import pLimit from 'p-limit';
+import { AbortError } from 'p-retry';
 import type { Api } from './api.ts';
 import {
   completeMultipartUpload,
@@ -9,6 +11,7 @@ import {
   listParts,
   putBytes,
   type RetryPolicy,
+  type TransferOptions,
   type UploadedPart,
 } from './transfer.ts';
 
@@ -60,6 +63,9 @@ type Planned = Awaited<ReturnType<Api['uploads']['plan']['mutate']>>['files'][nu
 type Transfer = Extract<Planned, { decision: 'upload' | 'resume' }>;
 
 const signBatchSize = 500;
+/** Small files are read (and hashed) before their URLs are signed, so a batch's bytes are held this long. */
+const signBatchBytes = 32 * 1024 ** 2;
+const readsAtOnce = 16;
 const planBatchesInFlight = 3;
 const multipartFilesAtOnce = 2;
 const confirmEvery = 200;
@@ -86,11 +92,13 @@ export class UploadDriver {
     this.#options.onEvent?.(event);
   }
 
-  #transferOptions() {
+  /** With `reread`, a body S3 refused as damaged (BadDigest) is read from disk again and re-sent. */
+  #transferOptions(reread?: () => Promise<Uint8Array>): TransferOptions {
     return {
       signal: this.#options.signal,
       retry: this.#options.retry ?? defaultRetryPolicy,
       onRetry: (error: Error) => this.#emit({ type: 'retry', error: error.message }),
+      reread,
     };
   }
 
@@ -124,7 +132,7 @@ export class UploadDriver {
       const signAhead = pLimit(2);
       const multipartFiles = pLimit(multipartFilesAtOnce);
       const work = [
-        ...chunks(transfers.filter(isSingle), signBatchSize).map((batch) =>
+        ...batchesOf(transfers.filter(isSingle), (entry) => local(entry).size).map((batch) =>
           signAhead(() => this.#putSingles(sessionId, batch, local, confirmations, failed)),
         ),
         ...transfers
@@ -173,6 +181,10 @@ export class UploadDriver {
     return answers.flat();
   }
 
+  /**
+   * One batch of small files: each is read once, its MD5 signed into its URL (so S3 refuses a damaged body)
+   * and its SHA-256 recorded in the ledger; the bytes read are the bytes sent.
+   */
   async #putSingles(
     sessionId: string,
     batch: Transfer[],
@@ -182,21 +194,39 @@ export class UploadDriver {
   ) {
     // A stopped run signs nothing more: queued batches end here instead of asking for URLs nobody will use.
     this.#options.signal?.throwIfAborted();
+    const reads = pLimit(readsAtOnce);
+    const read = await Promise.all(
+      batch.map((entry) =>
+        reads(async () => {
+          try {
+            const body = await readFile(local(entry).absolutePath);
+            return { entry, body, md5: md5Of(body), sha256: sha256Of(body) };
+          } catch (error) {
+            this.#recordFailure(entry, error, failed);
+            return null;
+          }
+        }),
+      ),
+    );
+    const files = read.filter((file) => file !== null);
+    if (files.length === 0) return;
+    this.#options.signal?.throwIfAborted();
     const { urls } = await this.#api.uploads.signBatch.mutate({
       sessionId,
-      requests: batch.map((entry) => ({ key: entry.key })),
+      requests: files.map(({ entry, md5 }) => ({ key: entry.key, contentMd5: md5 })),
     });
     await Promise.all(
-      batch.map((entry, index) =>
+      files.map(({ entry, body, md5, sha256 }, index) =>
         this.#limit(async () => {
           this.#options.signal?.throwIfAborted();
           const signed = urls[index] as { url: string; headers: Record<string, string> };
+          const file = local(entry);
+          const reread = () => readAgain(file, md5, () => readFile(file.absolutePath));
           try {
-            const body = await readFile(local(entry).absolutePath);
             this.#bytesSent += body.byteLength;
-            const etag = await putBytes(signed.url, signed.headers, body, this.#transferOptions());
+            const etag = await putBytes(signed.url, signed.headers, body, this.#transferOptions(reread));
             this.#emit({ type: 'file-done', key: entry.key, bytes: body.byteLength });
-            await confirmations.add({ key: entry.key, etag });
+            await confirmations.add({ key: entry.key, etag, sha256 });
           } catch (error) {
             this.#recordFailure(entry, error, failed);
           }
@@ -205,6 +235,12 @@ export class UploadDriver {
     );
   }
 
+  /**
+   * One large file. Its parts are read once, in order, one after another, while up to `concurrency` of them
+   * travel at once: reading in order lets one SHA-256 run over the whole file as it goes. Each part is signed
+   * with its MD5 just before it is sent. On a resume the parts S3 already holds are read too (for the
+   * SHA-256), and one whose ETag is not the MD5 of the local bytes is sent again.
+   */
   async #multipart(
     sessionId: string,
     entry: Transfer,
@@ -216,44 +252,89 @@ export class UploadDriver {
     try {
       const partSize = entry.partSize as number;
       const { uploadId, done } = await this.#startOrResume(sessionId, entry);
-      const parts = new Map(done.filter((part) => part.size > 0).map((part) => [part.partNumber, part]));
-      const missing = Array.from({ length: partCount(file.size, partSize) }, (_, i) => i + 1).filter(
-        (n) => !parts.has(n),
-      );
+      const held = new Map(done.filter((part) => part.size > 0).map((part) => [part.partNumber, part]));
+      const parts = new Map<number, UploadedPart>();
+      const sha256 = createHash('sha256');
+      const sends: Array<Promise<void>> = [];
+      const errors: unknown[] = [];
       const handle = await open(file.absolutePath, 'r');
       try {
-        for (const numbers of chunks(missing, signBatchSize)) {
+        for (let partNumber = 1; partNumber <= partCount(file.size, partSize); partNumber++) {
           this.#options.signal?.throwIfAborted();
-          const { urls } = await this.#api.uploads.signBatch.mutate({
-            sessionId,
-            requests: numbers.map((partNumber) => ({ key: entry.key, uploadId, partNumber })),
-          });
-          await Promise.all(
-            numbers.map((partNumber, index) =>
-              this.#limit(async () => {
-                this.#options.signal?.throwIfAborted();
-                const { start, end } = partRange(partNumber, file.size, partSize);
-                const body = new Uint8Array(end - start);
-                await handle.read(body, 0, body.byteLength, start);
-                const signed = urls[index] as { url: string; headers: Record<string, string> };
-                this.#bytesSent += body.byteLength;
-                const etag = await putBytes(signed.url, signed.headers, body, this.#transferOptions());
-                parts.set(partNumber, { partNumber, etag, size: body.byteLength });
-                this.#emit({ type: 'part-done', key: entry.key, partNumber, bytes: body.byteLength });
-              }),
-            ),
-          );
+          if (errors.length > 0) break;
+          const slot = await this.#slot();
+          const { start, end } = partRange(partNumber, file.size, partSize);
+          const readPart = () => readRange(handle, start, end);
+          let body: Uint8Array;
+          try {
+            body = await readPart();
+          } catch (error) {
+            slot.release();
+            throw error;
+          }
+          sha256.update(body);
+          const md5 = md5Of(body);
+          const earlier = held.get(partNumber);
+          if (earlier && earlier.etag.replaceAll('"', '') === Buffer.from(md5, 'base64').toString('hex')) {
+            parts.set(partNumber, earlier);
+            slot.release();
+            continue;
+          }
+          const send = this.#sendPart(sessionId, entry.key, uploadId, partNumber, body, md5, () =>
+            readAgain(file, md5, readPart),
+          )
+            .then((part) => {
+              parts.set(partNumber, part);
+            })
+            .catch((error: unknown) => {
+              errors.push(error);
+            })
+            .finally(() => slot.release());
+          sends.push(send);
         }
       } finally {
+        // Parts in flight may still read their bytes again; the file stays open until they are done.
+        await Promise.allSettled(sends);
         await handle.close();
       }
+      if (errors.length > 0) throw errors[0];
       const complete = await this.#api.uploads.sign.mutate({ sessionId, method: 'POST', key: entry.key, uploadId });
       const etag = await completeMultipartUpload(complete.url, [...parts.values()], this.#transferOptions());
       this.#emit({ type: 'file-done', key: entry.key, bytes: file.size });
-      await confirmations.add({ key: entry.key, etag });
+      await confirmations.add({ key: entry.key, etag, sha256: sha256.digest('hex') });
     } catch (error) {
       this.#recordFailure(entry, error, failed);
     }
+  }
+
+  async #sendPart(
+    sessionId: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Uint8Array,
+    md5: string,
+    reread: () => Promise<Uint8Array>,
+  ): Promise<UploadedPart> {
+    const { urls } = await this.#api.uploads.signBatch.mutate({
+      sessionId,
+      requests: [{ key, uploadId, partNumber, contentMd5: md5 }],
+    });
+    const signed = urls[0] as { url: string; headers: Record<string, string> };
+    this.#bytesSent += body.byteLength;
+    const etag = await putBytes(signed.url, signed.headers, body, this.#transferOptions(reread));
+    this.#emit({ type: 'part-done', key, partNumber, bytes: body.byteLength });
+    return { partNumber, etag, size: body.byteLength };
+  }
+
+  /**
+   * A transfer slot of the shared limit, held until `release()`: a part's bytes are read only once it has
+   * one, so no more than `concurrency` parts are in memory.
+   */
+  async #slot(): Promise<{ release: () => void }> {
+    return new Promise((resolve) => {
+      void this.#limit(() => new Promise<void>((release) => resolve({ release })));
+    });
   }
 
   /** A new multipart upload, or the one the ledger remembers, with the parts S3 already holds. */
@@ -297,8 +378,14 @@ interface FailedFile {
  * Finished files, confirmed to the server in batches rather than one call each, and at least every few seconds:
  * a process killed mid-run then re-sends only what it finished in its last seconds.
  */
+interface Confirmation {
+  key: string;
+  etag: string;
+  sha256: string;
+}
+
 class Confirmations {
-  #pending: Array<{ key: string; etag: string }> = [];
+  #pending: Confirmation[] = [];
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** Sends run one after another, so a flush also waits for one the timer started. */
   #sending: Promise<void> = Promise.resolve();
@@ -307,7 +394,7 @@ class Confirmations {
     private readonly sessionId: string,
   ) {}
 
-  async add(confirmation: { key: string; etag: string }) {
+  async add(confirmation: Confirmation) {
     this.#pending.push(confirmation);
     if (this.#pending.length >= confirmEvery) await this.flush();
     else this.#timer ??= setTimeout(() => this.flush().catch(() => undefined), confirmWithinMs);
@@ -332,6 +419,45 @@ class Confirmations {
       }
     }
   }
+}
+
+const md5Of = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('base64');
+const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+async function readRange(handle: FileHandle, start: number, end: number): Promise<Uint8Array> {
+  const body = new Uint8Array(end - start);
+  const { bytesRead } = await handle.read(body, 0, body.byteLength, start);
+  if (bytesRead !== body.byteLength) throw new Error(`the file ended at byte ${start + bytesRead}, before ${end}`);
+  return body;
+}
+
+/**
+ * The bytes read again after S3 refused them as damaged; a file whose bytes now differ from the MD5 signed
+ * into the URL changed on disk, and no retry helps.
+ */
+async function readAgain(file: LocalFile, md5: string, read: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  const body = await read();
+  if (md5Of(body) !== md5) throw new AbortError(`${file.relativePath} changed on disk while it was being uploaded`);
+  return body;
+}
+
+/** Batches of at most `signBatchSize` files and, past the first file, `signBatchBytes` bytes. */
+function batchesOf<T>(items: T[], sizeOf: (item: T) => number): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (current.length > 0 && (current.length === signBatchSize || bytes + size > signBatchBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

@@ -88,12 +88,12 @@ async function readParts(upload: Upload): Promise<StoredPart[]> {
 }
 
 /** UploadPart goes on to s3rver only for a known upload and a part number S3 accepts (also no `../`). */
-export async function checkUploadPart(store: S3rverStore, target: S3Target): Promise<void> {
+export async function checkUploadPart(store: S3rverStore, target: S3Target): Promise<Upload> {
   const partNumber = target.query.get('partNumber') ?? '';
   if (!PART_NUMBER.test(partNumber) || Number(partNumber) > MAX_PART_NUMBER) {
     throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
   }
-  await findUpload(store, target);
+  return findUpload(store, target);
 }
 
 /** ListParts, paged by part-number-marker and max-parts like S3 (at most 1000 per page). */

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { answerPreflight, setCorsHeaders } from './localS3Cors.ts';
+import { expectedMd5, isPlainPut, putObjectVerified, putPartVerified } from './localS3Digest.ts';
 import { parseTarget, S3Error, type S3Target, sendError } from './localS3Http.ts';
 import {
   abortUpload,
@@ -18,7 +19,7 @@ import { createS3rver, type S3rverStore } from './localS3Store.ts';
 
 /*
  * The embedded S3 server: s3rver 3.7.1 behind a front that answers what s3rver lacks or gets wrong
- * (ListParts, ListMultipartUploads, Abort, strict Complete, presigned SigV4 checks, preflights) and hands
+ * (ListParts, ListMultipartUploads, Abort, strict Complete, presigned SigV4 checks, preflights, Content-MD5) and hands
  * everything else to s3rver's Koa handler. Run as a child process by localS3.ts, with
  * --openssl-legacy-provider because s3rver encrypts ListObjectsV2 continuation tokens with DES.
  */
@@ -64,8 +65,11 @@ async function answerItself(
   const { method, bucket, key, query } = target;
   if (key && query.has('uploadId')) {
     if (method === 'PUT') {
-      await checkUploadPart(store, target); // s3rver would create an upload for any id it is sent
-      return false;
+      const upload = await checkUploadPart(store, target); // s3rver would create an upload for any id it is sent
+      const md5 = expectedMd5(req);
+      if (md5 === null) return false;
+      await putPartVerified(req, res, store, upload, Number(query.get('partNumber')), md5);
+      return true;
     }
     if (method !== 'GET' && method !== 'DELETE' && method !== 'POST') return false;
     const upload = await findUpload(store, target);
@@ -78,6 +82,12 @@ async function answerItself(
   if (bucket && !key && method === 'GET' && query.has('uploads')) {
     await setCorsHeaders(req, res, store, bucket);
     await listUploads(res, store, bucket, query);
+    return true;
+  }
+  if (isPlainPut(req, target)) {
+    const md5 = expectedMd5(req);
+    if (md5 === null) return false;
+    await putObjectVerified(req, res, store, target, md5);
     return true;
   }
   return false;

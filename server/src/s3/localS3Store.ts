@@ -17,6 +17,13 @@ export interface S3rverStore {
     uploadId: string,
     parts: Array<{ number: number; etag: string }>,
   ): Promise<{ md5: string; size: number }>;
+  /** Writes an object's metadata (only the headers S3 keeps) and its MD5, which s3rver serves as the ETag. */
+  putMetadata(
+    bucket: string,
+    key: string,
+    headers: Record<string, string | string[] | undefined>,
+    md5: string,
+  ): Promise<void>;
 }
 
 /** s3rver's parsed PutBucketCors document (lib/models/config.js), wildcards already turned into RegExps. */

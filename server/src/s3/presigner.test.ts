@@ -187,6 +187,28 @@ describe('compared with the AWS SDK’s getSignedUrl for the same request and si
     );
     expect(queryOf(typed.actual)['X-Amz-SignedHeaders']).toBe('content-type;host');
     expect(queryOf(typed.actual), 'a signed content type').toEqual(queryOf(typed.expected));
+    // The CLI signs each body's MD5 in, for an object and for a part, so S3 refuses another body.
+    const ContentMD5 = 'rL0Y20zC+Fzt72VPzMSk2A==';
+    const UploadId = 'upload-1';
+    const digests: Array<[string, SdkCommand, Omit<PresignRequest, 'expiresIn'>]> = [
+      [
+        'PutObject',
+        sdkCommand(new PutObjectCommand({ Bucket: target.bucket, Key: key, ContentMD5 })),
+        { method: 'PUT', key, headers: { 'content-md5': ContentMD5 } },
+      ],
+      [
+        'UploadPart',
+        sdkCommand(new UploadPartCommand({ Bucket: target.bucket, Key: key, UploadId, PartNumber: 2, ContentMD5 })),
+        { method: 'PUT', key, query: { partNumber: '2', uploadId: UploadId }, headers: { 'content-md5': ContentMD5 } },
+      ],
+    ];
+    for (const [operation, command, request] of digests) {
+      const signed = await bothWays(target, command, request, { signableHeaders: new Set(['content-md5']) });
+      expect(queryOf(signed.actual)['X-Amz-SignedHeaders'], operation).toBe('content-md5;host');
+      expect(queryOf(signed.actual), `${operation} with a signed Content-MD5`).toEqual(queryOf(signed.expected));
+      const { headers } = await new Presigner(credentials).presign(target, { ...request, expiresIn: 3600 });
+      expect(headers, 'the header the client must send').toEqual({ 'content-md5': ContentMD5 });
+    }
     const identity = { ...credentials, sessionToken: 'FwoGZXIvYXdzEJr//////////wEaDO+token=' };
     const temporary = await bothWays(
       target,

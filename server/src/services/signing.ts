@@ -88,13 +88,18 @@ function checkPartNumber(row: PlannedRow, partNumber: number | undefined): numbe
  */
 function s3RequestFor(row: PlannedRow, request: SignRequest): Omit<PresignRequest, 'expiresIn'> {
   const { method, key, uploadId } = request;
+  if (request.contentMd5 !== undefined && method !== 'PUT') {
+    refuse('BAD_REQUEST', 'contentMd5 is for PUT requests (an object or a part) only');
+  }
+  // Signed, so the body's MD5 is checked by S3 itself and the header cannot be left out.
+  const md5Header: Record<string, string> = request.contentMd5 ? { 'content-md5': request.contentMd5 } : {};
   if (!uploadId) {
     if (method === 'PUT') {
       if (row.partSize) refuse('BAD_REQUEST', `"${key}" is planned as a multipart upload; sign its parts`);
       return {
         method,
         key,
-        headers: request.contentType ? { 'content-type': request.contentType } : {},
+        headers: { ...(request.contentType ? { 'content-type': request.contentType } : {}), ...md5Header },
         contentLength: row.size,
       };
     }
@@ -117,7 +122,13 @@ function s3RequestFor(row: PlannedRow, request: SignRequest): Omit<PresignReques
   if (method === 'PUT') {
     const partNumber = checkPartNumber(row, request.partNumber);
     const { start, end } = partRange(partNumber, row.size, row.partSize as number);
-    return { method, key, query: { partNumber: String(partNumber), uploadId }, contentLength: end - start };
+    return {
+      method,
+      key,
+      query: { partNumber: String(partNumber), uploadId },
+      headers: md5Header,
+      contentLength: end - start,
+    };
   }
   if (method === 'GET' || method === 'POST' || method === 'DELETE') {
     if (row.uploadId === null)

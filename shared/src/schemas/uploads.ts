@@ -42,6 +42,12 @@ export const planInput = z.object({
   overwrite: z.boolean().default(false),
 });
 
+/**
+ * A body's MD5 in base64, as the Content-MD5 header carries it. Signed into a PUT URL, it makes S3 refuse any
+ * body with another MD5 (400 BadDigest) and any request without the header (the signature no longer matches).
+ */
+export const contentMd5 = z.string().regex(/^[A-Za-z0-9+/]{21}[AQgw]==$/, 'must be the base64 of a 16-byte MD5');
+
 const partNumber = z.number().int().min(1, 'must be 1 to 10,000').max(10_000, 'must be 1 to 10,000');
 
 /**
@@ -58,6 +64,8 @@ export const signInput = z.object({
   expiresIn: z.number().int().positive().optional(),
   /** ListParts only: the page after this part number (S3 answers at most 1,000 parts a page). */
   partNumberMarker: z.number().int().min(0).max(10_000).optional(),
+  /** PUT only (object or part): the body's MD5, signed in, so the client must send it as Content-MD5. */
+  contentMd5: contentMd5.optional(),
 });
 
 export const signBatchInput = z.object({
@@ -69,6 +77,8 @@ export const signBatchInput = z.object({
         /** With `uploadId`: an UploadPart URL; without: a PutObject URL. */
         uploadId: z.string().min(1).max(1024).optional(),
         partNumber: partNumber.optional(),
+        /** The body's MD5, signed in: the client must send it as Content-MD5, and S3 refuses another body. */
+        contentMd5: contentMd5.optional(),
       }),
     )
     .min(1)
