@@ -90,7 +90,7 @@ async function runClient(
 
 async function round(name: string, url: string, token: string, pid: number, pacing: { ramp: number; pause: number }) {
   const api = createApi(url, { token });
-  const places = [];
+  const places: Array<{ projectId: string; cycleId: string }> = [];
   for (let i = 0; i < Math.ceil(clients / clientsPerCycle); i++) {
     const project = await api.projects.create.mutate({ name: `Load ${name} ${i}`, bucket: `load-${name}-${i}` });
     const cycle = await api.cycles.create.mutate({ projectId: project.id });
@@ -108,7 +108,7 @@ async function round(name: string, url: string, token: string, pid: number, paci
       await sleep((pacing.ramp * i) / clients);
       return runClient(
         createApi(url, { token }),
-        places[Math.floor(i / clientsPerCycle)] as { projectId: string; cycleId: string },
+        places[Math.floor(i / clientsPerCycle)] as (typeof places)[number],
         (i % clientsPerCycle) * 50,
         tally,
         pacing.pause,
