@@ -112,6 +112,30 @@ describe('cycles.verify', () => {
     expect(capped.total).toBe(4);
   });
 
+  it('compares across listing pages: 1,050 objects, one deleted from the second page of 1,000', {
+    timeout: 180_000,
+  }, async () => {
+    const place = await projectWithCycle(server, acme, 'acme-verify-pages');
+    const { root, files } = await writeFolder(
+      Array.from({ length: 1050 }, (_, i) => ({ relativePath: `S1/r${String(i).padStart(4, '0')}.wav`, size: 8 })),
+    );
+    folders.push(root);
+    const api = createApi(server.url, { token: await tokenOf(server, acme.users.user.id) });
+    const result = await new UploadDriver({ api, concurrency: 16 }).upload({
+      projectId: place.project.id,
+      cycleId: place.cycle.id,
+      files,
+    });
+    expect(result.failed).toEqual([]);
+    expect((await viewerApi.cycles.verify.query({ id: place.cycle.id })).total).toBe(0);
+    await deleteObject(server, place.project, 'C1/S1/r1024.wav');
+    const report = await viewerApi.cycles.verify.query({ id: place.cycle.id });
+    expect(report).toMatchObject({ ledgerFiles: 1050, bucketObjects: 1049, total: 1 });
+    expect(report.differences).toEqual([
+      { kind: 'missing', key: 'C1/S1/r1024.wav', ledger: expect.objectContaining({ size: 8 }), bucket: null },
+    ]);
+  });
+
   it('reports an object whose upload was never confirmed as extra, with the ledger status', async () => {
     const { project, cycle } = await projectWithCycle(server, acme, 'acme-verify-unconfirmed');
     const userApi = apiClient(server.url, { token: await tokenOf(server, acme.users.user.id) });
