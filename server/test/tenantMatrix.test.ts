@@ -107,6 +107,7 @@ const foreignCalls: Record<string, { input: (a: CompanyA) => Record<string, unkn
   'cycles.list': { input: (a) => ({ projectId: a.projectId }) },
   'cycles.get': { input: (a) => ({ id: a.cycleId }) },
   'cycles.totals': { input: (a) => ({ projectId: a.projectId }) },
+  'cycles.verify': { input: (a) => ({ id: a.cycleId }) },
   'cycles.create': { input: (a) => ({ projectId: a.projectId, name: 'C9', notes: 'planted by company B' }) },
   'cycles.update': { input: (a) => ({ id: a.cycleId, name: 'C8', notes: 'changed by company B' }) },
   'cycles.close': { input: (a) => ({ id: a.cycleId }) },

@@ -41,6 +41,8 @@ export const permissions = {
   'cycles.list': 'viewer',
   'cycles.get': 'viewer',
   'cycles.totals': 'viewer',
+  // Reads the ledger and lists the bucket, changing nothing: whoever may see the cycle may check it.
+  'cycles.verify': 'viewer',
   'cycles.create': 'admin',
   'cycles.update': 'admin',
   'cycles.close': 'admin',

@@ -20,7 +20,9 @@ const storage = await Storage.open(config);
 const folder = fieldFolder(Number(process.env.BENCH_FILES ?? 0));
 storage.listObjects = async function* (_project, prefix) {
   for (let i = 0; i < folder.length; i += 1000) {
-    yield folder.slice(i, i + 1000).map((file) => ({ key: `${prefix}${file.relativePath}`, size: file.size }));
+    yield folder
+      .slice(i, i + 1000)
+      .map((file) => ({ key: `${prefix}${file.relativePath}`, size: file.size, etag: '' }));
   }
 };
 const app = await buildApp({ config, db: database.db, storage });

@@ -7,6 +7,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { schema } from '@data-uploader/drizzle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,6 +21,8 @@ import {
 import {
   bucketListing,
   bucketState,
+  deleteObject,
+  ledgerOf,
   MiB,
   objectSha256,
   projectWithCycle,
@@ -493,5 +496,86 @@ describe('data-uploader', { timeout: 90_000 }, () => {
     expect(list.every((s) => s.source === 'cli')).toBe(true);
     const table = await cli(['sessions']);
     expect(table.stdout.split('\n')[0]).toMatch(/^STARTED\s+SOURCE/);
+  });
+});
+
+describe('data-uploader verify', { timeout: 120_000 }, () => {
+  it('after an upload: the ledger holds each file’s SHA-256, and verify finds nothing wrong (exit 0)', async () => {
+    const admin = apiClient(server.url, { token: await tokenOf(server, company.users.admin.id) });
+    const cycle = await admin.cycles.create.mutate({ projectId: place.project.id, name: 'Verified' });
+    const { root, files } = await writeFolder([
+      ...Array.from({ length: 4 }, (_, i) => ({ relativePath: `S4A03/2025091${i}_000000.WAV`, size: 4000 + i })),
+      { relativePath: 'S4A03/20250915_000000.WAV', size: 11 * MiB },
+    ]);
+    folders.push(root);
+    const upload = await cli(['upload', root, '--project', place.project.name, '--cycle', cycle.name]);
+    expect(upload.code).toBe(0);
+    const ledger = await ledgerOf(server, cycle.id);
+    expect(new Map(ledger.map((row) => [row.relativePath, row.checksum]))).toEqual(
+      new Map(files.map((file) => [file.relativePath, file.sha256])),
+    );
+
+    const clean = await cli(['verify', '--project', place.project.name, '--cycle', cycle.name]);
+    expect(clean.stderr).toBe('');
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toBe(`Ledger and bucket agree for ${place.project.name} / Verified (Verified/): 5 files.\n`);
+  });
+
+  it('prints every difference and exits 1: a deleted object, one replaced with the same size, an extra one', async () => {
+    const keyOf = (name: string) => `Verified/S4A03/${name}`;
+    const target = server.storage.targetFor(place.project);
+    const s3 = server.storage.client(target);
+    await deleteObject(server, place.project, keyOf('20250910_000000.WAV'));
+    await s3.send(
+      new PutObjectCommand({ Bucket: target.bucket, Key: keyOf('20250911_000000.WAV'), Body: Buffer.alloc(4001) }),
+    );
+    await s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: keyOf('stray.WAV'), Body: Buffer.alloc(7) }));
+
+    const broken = await cli(['verify', '--project', place.project.name, '--cycle', 'verified']);
+    expect(broken.stderr).toBe('');
+    expect(broken.code).toBe(1);
+    const lines = broken.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^DIFFERENCE\s+KEY\s+LEDGER SIZE\s+BUCKET SIZE\s+LEDGER ETAG\s+BUCKET ETAG$/);
+    expect(lines.slice(1, -1).sort()).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^ETag differs\\s+${keyOf('20250911_000000.WAV')}\\s+3\\.9 KiB\\s+3\\.9 KiB\\s+[0-9a-f]{32}\\s+[0-9a-f]{32}$`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^missing from the bucket\\s+${keyOf('20250910_000000.WAV')}\\s+3\\.9 KiB\\s+-\\s+[0-9a-f]{32}\\s+-$`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(`^not in the ledger\\s+${keyOf('stray.WAV')}\\s+-\\s+7 B\\s+-\\s+[0-9a-f]{32}$`),
+      ),
+    ]);
+    expect(lines.at(-1)).toBe(
+      `3 differences for ${place.project.name} / Verified (Verified/): 1 missing from the bucket, 1 ETag differs, ` +
+        '1 not in the ledger (ledger: 5 files, bucket: 5 objects).',
+    );
+
+    const json = await cli(['verify', '--project', place.project.name, '--cycle', 'Verified', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      type: 'verify',
+      total: 3,
+      counts: { missing: 1, sizeDiffers: 0, etagDiffers: 1, extra: 1 },
+    });
+  });
+
+  it('refuses an unknown project, another company’s cycle id and a missing --cycle with exit 2', async () => {
+    const unknown = await cli(['verify', '--project', 'Nope', '--cycle', 'C1']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Project "Nope" not found. Choices:');
+    const other = await seedCompany(server.db, 'cli-other');
+    const foreign = await projectWithCycle(server, other, 'cli-other-bucket');
+    const foreignCycle = await cli(['verify', '--project', place.project.name, '--cycle', foreign.cycle.id]);
+    expect(foreignCycle.code).toBe(2);
+    expect(foreignCycle.stderr).toContain(`Cycle "${foreign.cycle.id}" not found. Choices:`);
+    const foreignProject = await cli(['verify', '--project', foreign.project.id, '--cycle', foreign.cycle.id]);
+    expect(foreignProject.code).toBe(2);
+    expect((await cli(['verify', '--project', place.project.name])).code).toBe(2);
   });
 });

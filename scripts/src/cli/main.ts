@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { login, logout, whoami } from './commands/account.ts';
 import { cycles, projects, sessions } from './commands/lists.ts';
 import { type UploadFlags, upload } from './commands/upload.ts';
+import { verify } from './commands/verify.ts';
 import { CliError, exitCodes, explain } from './errors.ts';
 
 const wholeNumber = (min: number) => (value: string) => {
@@ -88,6 +89,13 @@ export function program(): Command {
     .action(
       run(async (dir: string | undefined, _options, command: Command) => upload(dir, global(command) as UploadFlags)),
     );
+  cli
+    .command('verify')
+    .description('compare the ledger of a cycle with its bucket; exit 1 if they differ')
+    .requiredOption('--project <name|id>', 'project')
+    .requiredOption('--cycle <name|id>', 'cycle')
+    .option('--json', 'JSON output')
+    .action(run(async (_options, command: Command) => verify(global(command) as Parameters<typeof verify>[0])));
   return cli;
 }
 

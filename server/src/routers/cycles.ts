@@ -6,12 +6,14 @@ import {
   listCyclesInput,
   nextCycleName,
   updateCycleInput,
+  verifyCycleInput,
 } from '@data-uploader/shared';
 import { TRPCError } from '@trpc/server';
 import { asc, count, eq, sql } from 'drizzle-orm';
 import { cycleColumns, loadCycle, loadProject } from '../services/access.ts';
 import { recordAudit } from '../services/audit.ts';
 import { unlessTaken } from '../services/conflicts.ts';
+import { verifyCycle } from '../services/verification.ts';
 import { type AuthedContext, authedProcedure, router } from '../trpc.ts';
 
 const { cycles, files } = schema;
@@ -67,6 +69,18 @@ export const cyclesRouter = router({
   }),
 
   get: authedProcedure.input(byId).query(({ ctx, input }) => loadCycle(ctx, input.id)),
+
+  /**
+   * Compares the cycle's ledger with its bucket: every file completed in the ledger must be there with its
+   * size and recorded ETag, and nothing else under the cycle's prefix. Lists the first `limit` differences
+   * and counts them all; `total` 0 means they agree.
+   */
+  verify: authedProcedure.input(verifyCycleInput).query(async ({ ctx, input }) => {
+    const cycle = await loadCycle(ctx, input.id);
+    const project = await loadProject(ctx, cycle.projectId);
+    const place = { ...project, cyclePrefix: cycle.s3Prefix };
+    return { cycleId: cycle.id, ...(await verifyCycle(ctx.db, ctx.storage, cycle.id, place, input.limit)) };
+  }),
 
   /**
    * The S3 prefix is derived from the name once, here, and never changes afterwards: files already in

@@ -41,6 +41,8 @@ export const uploadCorsRule = (origins: string[]) => ({
 export interface ListedObject {
   key: string;
   size: number;
+  /** As S3 lists it, quotes included: the MD5 of a single PUT, `md5(part MD5s)-N` of a multipart upload. */
+  etag: string;
 }
 
 /**
@@ -154,7 +156,11 @@ export class Storage {
       const page = await s3.send(
         new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: 1000 }),
       );
-      yield (page.Contents ?? []).map((object) => ({ key: object.Key ?? '', size: Number(object.Size ?? 0) }));
+      yield (page.Contents ?? []).map((object) => ({
+        key: object.Key ?? '',
+        size: Number(object.Size ?? 0),
+        etag: object.ETag ?? '',
+      }));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }

@@ -13,3 +13,12 @@ export const createCycleInput = z.object({
 });
 
 export const updateCycleInput = z.object({ id, name: plainText(64).optional(), notes: notes.optional() });
+
+/** At most this many differences are listed by one verify; the counts cover all of them. */
+export const maxVerifyDifferences = 10_000;
+
+export const verifyCycleInput = z.object({
+  id,
+  /** How many differences to list; the rest are counted only. */
+  limit: z.number().int().min(1).max(maxVerifyDifferences).default(1000),
+});
