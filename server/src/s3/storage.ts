@@ -16,13 +16,14 @@ import { type Config, usesEmbeddedS3 } from '../config.ts';
 import { type LocalS3, startLocalS3 } from './localS3.ts';
 import { type BucketTarget, objectUrl, Presigner } from './presigner.ts';
 
-/** The bucket fields of a project row. */
+/** A multipart upload S3 holds open. */
 export interface MultipartUpload {
   key: string;
   uploadId: string;
   initiated: Date;
 }
 
+/** The bucket fields of a project row. */
 export interface ProjectBucket {
   bucket: string;
   region: string;

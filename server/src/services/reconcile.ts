@@ -3,7 +3,7 @@ import { cycleKeyPrefix } from '@data-uploader/shared';
 import { TRPCError } from '@trpc/server';
 import { and, eq, sql } from 'drizzle-orm';
 import pLimit from 'p-limit';
-import type { Storage } from '../s3/storage.ts';
+import type { MultipartUpload, Storage } from '../s3/storage.ts';
 import { idIn, ledgerByPaths } from './ledgerLookup.ts';
 import type { WritableSession } from './uploadSessions.ts';
 
@@ -59,8 +59,59 @@ async function reconcile(db: Db, storage: Storage, { session, place }: WritableS
   for (const earlier of new Set(lost.map((row) => row.session_id))) {
     if (earlier !== session.id) await recountAfterLoss(db, earlier);
   }
+  await abortOrphanUploads(db, storage, { session, place });
   return settleCounters(db, session.id, 'finish');
 }
+
+/**
+ * Aborts the multipart uploads under the cycle's prefix that no client can use any more: a CreateMultipartUpload
+ * whose answer was lost on its way leaves an upload the client never learned of, and its retry makes another.
+ * The reconciled ledger decides, and only two kinds are certain garbage:
+ * - an upload on a completed file: signing refuses every request for a completed file, and a session that
+ *   claims the file again (overwrite) makes its row pending before it can create an upload;
+ * - an upload on a file of this session that is not completed, other than the one its row records: a later
+ *   plan resumes the recorded one only.
+ * Uploads on files another session holds, and on keys the ledger does not know, wait for the stale-upload
+ * clean-up. Each page is listed before its rows are read, so no upload is judged on a row older than itself.
+ * With nothing open this is one listing request. A refused abort or listing never fails the finish.
+ */
+async function abortOrphanUploads(db: Db, storage: Storage, { session, place }: WritableSession) {
+  const prefix = cycleKeyPrefix(place.keyPrefix, place.cyclePrefix);
+  const limit = pLimit(8);
+  try {
+    for await (const page of storage.listMultipartUploads(place, prefix)) {
+      if (page.length === 0) continue;
+      const orphans = await sqlRows<{ ordinal: string }>(
+        db,
+        sql`${ledgerByPaths(
+          session.cycleId,
+          page.map((upload) => upload.key.slice(prefix.length)),
+          sql`v.ordinal`,
+        )}
+        where f.s3_key = (${sql.param(page.map((upload) => upload.key))}::text[])[v.ordinal]
+          and (f.status = 'completed'
+               or (f.session_id = ${session.id}
+                   and f.upload_id is distinct from (${sql.param(page.map((upload) => upload.uploadId))}::text[])[v.ordinal]))`,
+      );
+      const uploads = orphans.map((row) => page[Number(row.ordinal) - 1] as MultipartUpload);
+      await Promise.all(
+        uploads.map((upload) =>
+          limit(() =>
+            storage.abortMultipartUpload(place, upload.key, upload.uploadId).catch((error: unknown) => {
+              console.warn(
+                `finish: could not abort orphan upload ${upload.uploadId} of ${upload.key}: ${reason(error)}`,
+              );
+            }),
+          ),
+        ),
+      );
+    }
+  } catch (error) {
+    console.warn(`finish: open uploads under ${prefix} left to the stale-upload clean-up: ${reason(error)}`);
+  }
+}
+
+const reason = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /**
  * A session's result from the ledger: its own files, plus the files it skipped as already uploaded that a
