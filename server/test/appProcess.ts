@@ -24,6 +24,12 @@ export class AppProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The embedded S3 server's port in the app's last start (from its ready line). */
+  get s3Port(): number {
+    const ports = [...this.#output.matchAll(/embedded S3 at http:\/\/127\.0\.0\.1:(\d+)/g)];
+    return Number(ports.at(-1)?.[1]);
+  }
+
   /** Everything the app printed, over all its runs. */
   get output() {
     return this.#output;
