@@ -24,6 +24,11 @@ export class AppProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Whether the process started last is still alive (a crash ends it). */
+  get running(): boolean {
+    return this.#child !== null && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
   /** The embedded S3 server's port in the app's last start (from its ready line). */
   get s3Port(): number {
     const ports = [...this.#output.matchAll(/embedded S3 at http:\/\/127\.0\.0\.1:(\d+)/g)];

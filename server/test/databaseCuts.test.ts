@@ -1,19 +1,21 @@
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { sql, sqlRows } from '@data-uploader/drizzle';
 import { createApi } from '@data-uploader/scripts/driver/api';
 import { UploadDriver } from '@data-uploader/scripts/driver/uploadDriver';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { seedCompany, startTestServer, type TestServer } from './harness.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
 import {
-  bucketListing,
+  appOn,
+  bucketContents,
+  expectEverythingStored,
+  fieldFolder,
   ledgerOf,
-  MiB,
-  objectSha256,
-  projectWithCycle,
-  tokenOf,
-  writeFolder,
-} from './uploadFixtures.ts';
+  projectAndCycle,
+  seed,
+} from './faultFixtures.ts';
 
 /*
  * PostgreSQL connections cut under the app mid-upload (pg_terminate_backend from another connection, as a
@@ -25,47 +27,52 @@ const terminateOthers = `select count(*)::int as cut from (
   select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()
 ) terminated where pg_terminate_backend`;
 
-describe.runIf(inject('templateDatabaseUrl'))('database connections cut mid-upload', { timeout: 120_000 }, () => {
-  let server: TestServer;
-  let folderRoot = '';
+describe.runIf(inject('templateDatabaseUrl'))('database connections cut', { timeout: 120_000 }, () => {
+  let database: TestDatabase;
+  const cleanups: Array<() => Promise<unknown>> = [];
 
   beforeAll(async () => {
-    server = await startTestServer({ MULTIPART_THRESHOLD_MIB: '5', PART_SIZE_MIB: '5' });
+    database = await createTestDatabase();
   });
   afterAll(async () => {
     vi.unstubAllGlobals();
-    await server?.close();
-    if (folderRoot) await rm(folderRoot, { recursive: true, force: true });
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    await database?.close();
   });
 
-  it('fails a transaction whose connection is cut between two statements, without taking the process down', async () => {
-    const cutter = new pg.Client({ connectionString: server.database.connectionString });
-    await cutter.connect();
+  const cutter = async () => {
+    const client = new pg.Client({ connectionString: database.connectionString });
+    await client.connect();
+    return client;
+  };
+
+  it('inside a transaction, between two statements: fails that transaction without taking the process down', async () => {
+    const other = await cutter();
     try {
-      const transaction = server.db.transaction(async (tx) => {
+      const transaction = database.db.transaction(async (tx) => {
         const [own] = await sqlRows<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`);
-        await cutter.query('select pg_terminate_backend($1)', [own?.pid]);
+        await other.query('select pg_terminate_backend($1)', [own?.pid]);
         // The client holds no query now: the cut reaches it as an 'error' event, which must find a listener.
         await new Promise((resolve) => setTimeout(resolve, 500));
         await tx.execute(sql`select 1`);
       });
       await expect(transaction).rejects.toThrow();
-      expect(await sqlRows(server.db, sql`select 1 as one`)).toEqual([{ one: 1 }]);
+      expect(await sqlRows(database.db, sql`select 1 as one`)).toEqual([{ one: 1 }]);
     } finally {
-      await cutter.end();
+      await other.end();
     }
   });
 
-  it('keeps the app up, retries what hit a cut, and loses nothing', async () => {
-    const company = await seedCompany(server.db, 'cuts');
-    const { project, cycle } = await projectWithCycle(server, company, 'cuts-bucket');
-    const spec = Array.from({ length: 300 }, (_, i) => ({
-      relativePath: `S${i % 4}/20250601_${String(i).padStart(6, '0')}.WAV`,
-      size: 1024 + ((i * 7919) % 16_384),
-    }));
-    spec.push({ relativePath: 'CAM1/clip.MP4', size: 12 * MiB });
-    const folder = await writeFolder(spec);
-    folderRoot = folder.root;
+  it('under the app in its own process, mid-upload: it stays up, retries what hit a cut, and loses nothing', async () => {
+    const { adminToken, userToken } = await seed(database.db);
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'du-cuts-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const folder = await fieldFolder();
+    cleanups.push(() => rm(folder.root, { recursive: true, force: true }));
+    const app = await appOn(dataDir, { DATABASE_URL: database.connectionString as string });
+    cleanups.push(() => app.stop());
+    await app.start();
+    const { project, cycle } = await projectAndCycle(app, adminToken);
 
     // Counts the API answers that were server errors, to show the cuts reached requests and not only idle ones.
     let serverErrors = 0;
@@ -77,18 +84,14 @@ describe.runIf(inject('templateDatabaseUrl'))('database connections cut mid-uplo
       }
       return response;
     });
-    const driver = new UploadDriver({
-      api: createApi(server.url, { token: await tokenOf(server, company.users.user.id) }),
-      concurrency: 4,
-    });
+    const driver = new UploadDriver({ api: createApi(app.url, { token: userToken }), concurrency: 4 });
 
-    const cutter = new pg.Client({ connectionString: server.database.connectionString });
-    await cutter.connect();
+    const other = await cutter();
     const cuts: number[] = [];
     let uploading = true;
     const cutting = (async () => {
       while (uploading) {
-        const { rows } = await cutter.query<{ cut: number }>(terminateOthers);
+        const { rows } = await other.query<{ cut: number }>(terminateOthers);
         cuts.push(rows[0]?.cut ?? 0);
         await new Promise((resolve) => setTimeout(resolve, 150));
       }
@@ -98,24 +101,17 @@ describe.runIf(inject('templateDatabaseUrl'))('database connections cut mid-uplo
       .finally(async () => {
         uploading = false;
         await cutting;
-        await cutter.end();
+        await other.end();
       });
 
     expect(cuts.filter((cut) => cut > 0).length).toBeGreaterThanOrEqual(3);
     expect(serverErrors).toBeGreaterThan(0);
+    expect(app.running).toBe(true);
     expect(result.failed).toEqual([]);
     expect(result.session).toMatchObject({ status: 'completed', filesDone: folder.files.length, filesFailed: 0 });
-    const health = await realFetch(`${server.url}/healthz`);
+    const health = await realFetch(`${app.url}/healthz`);
     expect(await health.json()).toEqual({ ok: true, db: 'ok', s3: 'ok' });
-
-    const prefix = `${cycle.s3Prefix}/`;
-    const listing = await bucketListing(server, project, prefix);
-    expect(listing).toEqual(new Map(folder.files.map((file) => [`${prefix}${file.relativePath}`, file.size])));
-    const ledger = await ledgerOf(server, cycle.id);
-    expect(ledger.filter((row) => row.status !== 'completed')).toEqual([]);
-    expect(new Map(ledger.map((row) => [row.s3Key, row.size]))).toEqual(listing);
-    for (const file of folder.files) {
-      expect(await objectSha256(server, project, `${prefix}${file.relativePath}`)).toBe(file.sha256);
-    }
+    const bucket = await bucketContents(app.s3Port, project.bucket, `${cycle.s3Prefix}/`);
+    expectEverythingStored(folder, cycle.s3Prefix, bucket, await ledgerOf(database.db, cycle.id));
   });
 });
