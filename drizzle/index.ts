@@ -29,9 +29,12 @@ const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url))
 /** Connects to PostgreSQL and applies every pending migration. */
 export async function openPostgres(connectionString: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString, max: 10 });
-  // An idle client that loses its connection (server restart, pg_terminate_backend) emits 'error';
-  // without a listener that would crash the process instead of being replaced on the next query.
+  // A client that loses its connection (server restart, pg_terminate_backend) emits 'error'; without a listener
+  // that would crash the process. The pool listens while a client is idle (and drops it); a client checked out
+  // between two statements of a transaction has nobody listening, so each gets a listener of its own: its
+  // pending and next queries fail (a 5xx the caller retries) and the pool drops it when it is released.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzlePg({ client: pool, schema });
   await migratePg(db, { migrationsFolder });
   return { db, kind: 'postgres', connectionString, close: () => pool.end() };

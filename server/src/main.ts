@@ -4,7 +4,7 @@ import { ConfigError, readConfig } from './config.ts';
 import type { JobQueue } from './context.ts';
 import { openDatabase } from './database.ts';
 import { Jobs } from './jobs/jobs.ts';
-import { Storage } from './s3/storage.ts';
+import { openStorage } from './s3/embeddedPort.ts';
 import { createFirstAdmin } from './services/bootstrap.ts';
 
 async function main() {
@@ -12,7 +12,7 @@ async function main() {
   // Node 20 is what this machine runs; the SDK's nag about Node 22 is noted in the README, not printed per start.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const started = performance.now();
-  const [database, storage] = await Promise.all([openDatabase(config), Storage.open(config)]);
+  const [database, storage] = await Promise.all([openDatabase(config), openStorage(config)]);
   // The job queue is set up once the app listens (its first start on PGlite takes seconds and would hold up
   // every other query on PGlite's single connection); a first enqueue waits for it.
   let jobsStarted: (jobs: Promise<Jobs>) => void = () => undefined;

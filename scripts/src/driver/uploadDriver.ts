@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { maxConfirmBatch, maxPlanBatch, partCount, partRange } from '@data-uploader/shared';
+import { TRPCClientError } from '@trpc/client';
 import pLimit from 'p-limit';
 import { AbortError } from 'p-retry';
 import type { Api } from './api.ts';
@@ -147,7 +148,7 @@ export class UploadDriver {
     for (const batch of chunks(failed, maxConfirmBatch)) {
       await this.#api.uploads.fail.mutate({ sessionId, files: batch.map((f) => ({ key: f.key, error: f.error })) });
     }
-    const session = await this.#api.uploads.finish.mutate({ sessionId });
+    const session = await this.#finish(sessionId);
     return {
       sessionId,
       planned: counts,
@@ -155,6 +156,22 @@ export class UploadDriver {
       failed: failed.map(({ relativePath, error }) => ({ relativePath, error })),
       session,
     };
+  }
+
+  /**
+   * Finish, safe to retry: when the first attempt closed the session but its answer was lost (the app killed, or
+   * its database connection cut, after the commit), the retry is refused as "session completed"; the session as
+   * that attempt left it is the answer.
+   */
+  async #finish(sessionId: string) {
+    try {
+      return await this.#api.uploads.finish.mutate({ sessionId });
+    } catch (error) {
+      if (!(error instanceof TRPCClientError) || error.data?.code !== 'PRECONDITION_FAILED') throw error;
+      const session = await this.#api.sessions.get.query({ id: sessionId });
+      if (session.status !== 'completed' && session.status !== 'completed_with_errors') throw error;
+      return session;
+    }
   }
 
   /** Plans in batches, a few in flight at once (the server and PostgreSQL work on one while the next travels). */
