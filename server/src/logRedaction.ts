@@ -6,8 +6,9 @@ const secretPatterns: Array<[RegExp, string]> = [
   // Presigned URLs: the signature, and the credential and session token that came with it.
   [/(X-Amz-(?:Signature|Credential|Security-Token)(?:=|%3D|"\s*:\s*"))[^&\s"\\]+/gi, '$1[redacted]'],
   // Session cookies and API tokens (`du_…`): `<24-char id>.<24-char secret>`; the id stays, for support.
-  [/\b([a-z2-7]{24})\.[a-z2-7]{24}\b/g, '$1.[redacted]'],
+  [/(?<![a-z2-7])([a-z2-7]{24})\.[a-z2-7]{24}(?![a-z2-7])/g, '$1.[redacted]'],
   [/(\bBearer\s+)[^\s"\\]+/gi, '$1[redacted]'],
+  [/(\bdu_session=)[^;\s"\\]+/g, '$1[redacted]'],
 ];
 
 export function scrubSecrets(line: string): string {
