@@ -176,6 +176,25 @@ describe('slow clients', () => {
     expect(piecesSent).toBeLessThan(150);
   }, 90_000);
 
+  it('keeps an idle connection open longer than a load balancer’s 60 s, and says so', async () => {
+    const { port } = new URL(server.url);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk.toString('latin1');
+        if (received.includes('\r\n\r\n')) {
+          socket.destroy();
+          resolve(received);
+        }
+      });
+      socket.on('error', reject);
+      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 200/);
+    expect(reply).toMatch(/\r\nKeep-Alive: timeout=72\r\n/i);
+  });
+
   it('answers a request that arrived in time even when the answer takes longer than the request timeout', async () => {
     const response = await fetch(`${server.url}/test/slow`);
     expect(response.status).toBe(200);
