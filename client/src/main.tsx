@@ -1,3 +1,4 @@
+import './zodConfig.ts';
 import { render } from 'solid-js/web';
 import { App } from './App.tsx';
 import './styles.css';

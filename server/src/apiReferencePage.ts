@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { JsonSchema, OpenApiDocument } from './openapi.ts';
 
 // Rendered on the server from the OpenAPI document: readable without JavaScript, without a CDN, and without a
@@ -80,6 +81,9 @@ code,pre{font-family:ui-monospace,monospace;font-size:13px}pre{background:#f5f5f
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}
 .method{font-size:12px;padding:.1rem .4rem;border-radius:3px;color:#fff}.get{background:#2a7}.post{background:#27c}
 section{border-top:1px solid #eee;padding-top:.5rem}nav a{margin-right:.6rem}`;
+
+/** The page's one inline style block, as the Content-Security-Policy names it (`sha256-…`). */
+export const apiReferenceStyleHash = `sha256-${createHash('sha256').update(style).digest('base64')}`;
 
 /** The API reference at `/api/docs`: the protocol, then every procedure grouped by area with its input fields. */
 export function apiReferencePage(document: OpenApiDocument): string {

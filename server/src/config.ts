@@ -26,8 +26,32 @@ const environment = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
-  /** Honour X-Forwarded-* from a reverse proxy (client address, https). */
-  TRUST_PROXY: flag.default(false),
+  /**
+   * Honour X-Forwarded-For/-Proto from a reverse proxy (client address, https, so the session cookie is
+   * `Secure`): `true` for any proxy, or the proxy's addresses and CIDR ranges (comma-separated).
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((value): boolean | string[] => {
+      if (['true', '1'].includes(value)) return true;
+      if (['false', '0'].includes(value)) return false;
+      return value
+        .split(',')
+        .map((address) => address.trim())
+        .filter(Boolean);
+    })
+    .refine(
+      (value) => typeof value === 'boolean' || value.every((address) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(address)),
+      {
+        message: 'must be true, false, or IP addresses / CIDR ranges separated by commas',
+      },
+    ),
+  /**
+   * A request's headers and body must arrive within this many seconds, against clients that send slowly on
+   * purpose. Answering may take longer (a finish reconcile of a big cycle thinks for a while).
+   */
+  REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOGIN_MAX_FAILURES_PER_USERNAME: z.coerce.number().int().positive().default(10),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(100),

@@ -5,7 +5,8 @@ import { schema } from '@data-uploader/drizzle';
 import type { Role } from '@data-uploader/shared';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { eq } from 'drizzle-orm';
-import { buildApp } from '../src/app.ts';
+import type { FastifyInstance } from 'fastify';
+import { type AppOptions, buildApp } from '../src/app.ts';
 import { hashPassword } from '../src/auth/password.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { Jobs } from '../src/jobs/jobs.ts';
@@ -32,7 +33,19 @@ export interface TestServer {
 export async function startTestServer(
   env: Record<string, string> = {},
   kind: 'default' | 'pglite' = 'default',
-  { clientDir, jobs: withJobs = false }: { clientDir?: string; jobs?: boolean } = {},
+  {
+    clientDir,
+    jobs: withJobs = false,
+    logger,
+    beforeListen,
+  }: {
+    clientDir?: string;
+    jobs?: boolean;
+    /** The app's logger options, as `pnpm start` passes them (silent without). */
+    logger?: AppOptions['logger'];
+    /** Called with the built app before it listens, to add a route a test needs. */
+    beforeListen?: (app: FastifyInstance) => void | Promise<void>;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'du-test-'));
   const config = readConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env });
@@ -41,7 +54,15 @@ export async function startTestServer(
   const jobs = withJobs
     ? await Jobs.start({ config, database, storage }, { work: true, superviseIntervalSeconds: 1 })
     : null;
-  const app = await buildApp({ config, db: database.db, storage, jobs, ...(clientDir ? { clientDir } : {}) });
+  const app = await buildApp({
+    config,
+    db: database.db,
+    storage,
+    jobs,
+    ...(clientDir ? { clientDir } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  await beforeListen?.(app);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url,
