@@ -3,6 +3,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { isForeignOrigin } from './auth/origin.ts';
 import type { Context } from './context.ts';
+import { describeS3Failure } from './s3/s3Failure.ts';
 
 function fieldErrorsOf(error: ZodError): Record<string, string[]> {
   const fields: Record<string, string[]> = {};
@@ -56,7 +57,17 @@ const enforcePermissions = t.middleware(({ ctx, path, type, next }) => {
   }
 });
 
-export const publicProcedure = t.procedure.use(enforcePermissions);
+/** A call that failed in S3 says what went wrong there (a missing bucket, refused credentials), not just "500". */
+const explainS3Failures = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR') {
+    const explained = describeS3Failure(result.error.cause);
+    if (explained) throw new TRPCError({ ...explained, cause: result.error.cause });
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(enforcePermissions).use(explainS3Failures);
 
 /** Narrows the context to a signed-in person; which role is needed comes from the permission table. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {

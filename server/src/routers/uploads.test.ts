@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { schema } from '@data-uploader/drizzle';
 import { createApi } from '@data-uploader/scripts/driver/api';
 import { type DriverEvent, UploadDriver } from '@data-uploader/scripts/driver/uploadDriver';
@@ -1229,10 +1229,29 @@ describe('a finish that cannot reach S3', () => {
       const retry = await beginSession(api, project, cycle, 'after an outage');
       await planSizes(api, retry.id, { 'O/b.wav': 10 });
       await lonely.storage.embedded?.stop();
-      expect(await outcome(api.uploads.finish.mutate({ sessionId: retry.id }))).toBe('INTERNAL_SERVER_ERROR');
+      const refused = await api.uploads.finish.mutate({ sessionId: retry.id }).catch((error: unknown) => error);
+      expect(refused).toMatchObject({
+        data: { code: 'SERVICE_UNAVAILABLE' },
+        message: expect.stringContaining('S3 storage cannot be reached'),
+      });
       expect(await sessionRow(lonely, retry.id)).toMatchObject({ status: 'active', finishedAt: null });
     } finally {
       await lonely.close();
     }
+  });
+
+  it('says the bucket is gone when it was deleted behind the app’s back, and leaves the session active', async () => {
+    const { project, cycle } = await projectWithCycle(server, acme, 'acme-bucket-gone');
+    const session = await beginSession(userApi, project, cycle);
+    await planSizes(userApi, session.id, { 'G/a.wav': 10 });
+    const target = server.storage.targetFor(project);
+    await server.storage.client(target).send(new DeleteBucketCommand({ Bucket: target.bucket }));
+
+    const refused = await userApi.uploads.finish.mutate({ sessionId: session.id }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({
+      data: { code: 'PRECONDITION_FAILED' },
+      message: expect.stringContaining('bucket does not exist'),
+    });
+    expect(await sessionRow(server, session.id)).toMatchObject({ status: 'active', finishedAt: null });
   });
 });
