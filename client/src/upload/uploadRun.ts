@@ -6,6 +6,8 @@ import { type Amount, type PlanAnswer, PlanTally, type SensorTally } from './pla
 import { ProgressMeter, type ProgressSnapshot } from './progressMeter.ts';
 import { PutUrlCache } from './putUrlCache.ts';
 import { RecordBatcher } from './recordBatcher.ts';
+import { isTransient, retrying } from './retryPolicy.ts';
+import { RetryQueue } from './retryQueue.ts';
 import { TransferWindow } from './transferWindow.ts';
 import { createUploader, type WindowMeta } from './uppyUploader.ts';
 
@@ -39,8 +41,18 @@ export interface RunView {
   progress: ProgressSnapshot;
   /** Per sensor folder: recording span, gaps, odd names; ready once the whole folder is read. */
   manifest: SensorManifest[] | null;
+  network: NetworkView;
   result: Session | null;
   error: unknown;
+}
+
+/** Whether the run is waiting out a fault: the page says so instead of showing failures. */
+export interface NetworkView {
+  state: 'ok' | 'offline' | 'retrying';
+  /** Files waiting out a pause before they are sent again. */
+  waiting: number;
+  /** What the last transient failure said, for the person to see why. */
+  reason: string | null;
 }
 
 /** The page lists this many failed files; the count stays exact. */
@@ -100,6 +112,17 @@ export class UploadRun {
   #feedScheduled = false;
   readonly #confirms: RecordBatcher<{ key: string }>;
   readonly #failureRecords: RecordBatcher<{ key: string; error: string }>;
+  readonly #retries = new RetryQueue<Transfer>();
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  #offline = !navigator.onLine;
+  /** API calls now between attempts. */
+  #callsRetrying = 0;
+  #lastTransient: string | null = null;
+  #cameOnline = () => {};
+  /** Resolves at the browser's next `online` event. */
+  #online = new Promise<void>((resolve) => {
+    this.#cameOnline = resolve;
+  });
 
   constructor(options: RunOptions) {
     this.#options = options;
@@ -114,18 +137,19 @@ export class UploadRun {
     this.#partSizes = partSizes;
     const recordError = (error: unknown) => this.#fail(error);
     this.#confirms = new RecordBatcher({
-      send: (files) => this.#api.uploads.confirm.mutate({ sessionId: this.#session(), files }),
+      send: (files) => this.#call(() => this.#api.uploads.confirm.mutate({ sessionId: this.#session(), files })),
       size: 500,
       delayMs: 1000,
       onError: recordError,
     });
     this.#failureRecords = new RecordBatcher({
-      send: (files) => this.#api.uploads.fail.mutate({ sessionId: this.#session(), files }),
+      send: (files) => this.#call(() => this.#api.uploads.fail.mutate({ sessionId: this.#session(), files })),
       size: 500,
       delayMs: 1000,
       onError: recordError,
     });
     this.#listen();
+    this.#watchNetwork();
   }
 
   /** Adds what the person dropped or picked: scanned, then planned in batches while the scan goes on. */
@@ -197,6 +221,7 @@ export class UploadRun {
   async cancel() {
     this.phase = 'cancelled';
     this.#window.clear();
+    this.#retries.clear();
     this.uppy.cancelAll();
     this.#changed();
     if (!this.sessionId) return;
@@ -260,6 +285,7 @@ export class UploadRun {
       failureCount: this.failures.size,
       progress: this.meter.snapshot(toSend),
       manifest: this.manifest,
+      network: this.#networkView(),
       result: this.result,
       error: this.error,
     };
@@ -277,6 +303,9 @@ export class UploadRun {
   }
 
   destroy() {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    window.removeEventListener('online', this.#onOnline);
+    window.removeEventListener('offline', this.#onOffline);
     this.uppy.destroy();
   }
 
@@ -287,13 +316,15 @@ export class UploadRun {
 
   async #ensureSession() {
     if (this.sessionId) return;
-    const session = await this.#api.uploads.begin.mutate({
-      projectId: this.#options.projectId,
-      cycleId: this.#options.cycleId,
-      label: this.#options.label?.() ?? '',
-      source: 'browser',
-      client: navigator.userAgent.slice(0, 200),
-    });
+    const session = await this.#call(() =>
+      this.#api.uploads.begin.mutate({
+        projectId: this.#options.projectId,
+        cycleId: this.#options.cycleId,
+        label: this.#options.label?.() ?? '',
+        source: 'browser',
+        client: navigator.userAgent.slice(0, 200),
+      }),
+    );
     this.sessionId = session.id;
   }
 
@@ -311,8 +342,9 @@ export class UploadRun {
   }
 
   async #plan(files: ScannedFile[], overwrite: boolean) {
-    const { files: answers } = await this.#api.uploads.plan.mutate({
-      sessionId: this.#session(),
+    const sessionId = this.#session();
+    const input = {
+      sessionId,
       overwrite,
       files: files.map(({ relativePath, file }) => ({
         relativePath,
@@ -320,7 +352,8 @@ export class UploadRun {
         lastModified: file.lastModified,
         ...(file.type ? { contentType: file.type.slice(0, 255) } : {}),
       })),
-    });
+    };
+    const { files: answers } = await this.#call(() => this.#api.uploads.plan.mutate(input));
     answers.forEach((answer, index) => {
       const scanned = files[index] as ScannedFile;
       if (!overwrite) {
@@ -347,6 +380,8 @@ export class UploadRun {
     this.uppy.on('upload-success', (file) => {
       const transfer = file && this.#window.get(file.id);
       if (!file || !transfer) return;
+      this.#retries.succeeded(transfer.key);
+      this.#lastTransient = null;
       this.meter.complete(file.id, transfer.relativePath, transfer.file.size);
       this.#confirms.add({ key: transfer.key });
       this.#leaveWindow(file.id);
@@ -355,11 +390,18 @@ export class UploadRun {
       const transfer = file && this.#window.get(file.id);
       if (!file || !transfer) return;
       const message = error?.message ?? 'Upload failed';
+      // The file Uppy passes is as it was when the upload began: the multipart upload id is in its current state.
+      const uploadId = this.uppy.getFile(file.id)?.s3Multipart?.uploadId ?? transfer.uploadId;
+      const carried = { ...transfer, uploadId };
+      if (this.phase !== 'cancelled' && isTransient(error) && this.#retries.failed(transfer.key, carried) !== null) {
+        this.meter.setBack(file.id);
+        this.#lastTransient = message;
+        this.#scheduleRetries();
+        this.#leaveWindow(file.id);
+        return;
+      }
       this.meter.fail(file.id);
-      this.failures.set(transfer.key, {
-        transfer: { ...transfer, uploadId: file.s3Multipart?.uploadId ?? transfer.uploadId },
-        error: message,
-      });
+      this.failures.set(transfer.key, { transfer: carried, error: message });
       this.#failureRecords.add({ key: transfer.key, error: message.slice(0, 2000) });
       this.#leaveWindow(file.id);
     });
@@ -385,15 +427,29 @@ export class UploadRun {
   async #feed() {
     if (this.#finishedIds.length > 0) this.uppy.removeFiles(this.#finishedIds.splice(0));
     if (!this.started || this.phase !== 'uploading') return;
-    const batch = this.#window.nextBatch();
+    // While failed files probe a fault, new ones wait; once none is left to probe with, they go on.
+    const holding = this.#retries.failing && (this.#retries.size > 0 || this.#window.inside > 0);
+    const batch = this.#window.nextBatch({ onlyAgain: holding });
     if (batch.length > 0) await this.#addToWindow(batch);
-    else if (this.#window.drained) this.#maybeFinish();
+    else if (this.#window.drained && this.#retries.size === 0) this.#maybeFinish();
+  }
+
+  /** Puts the failed files whose pause is over back into the window, and waits for the next one. */
+  #scheduleRetries() {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    for (const transfer of this.#retries.due()) this.#window.pushAgain(transfer);
+    this.#scheduleFeed();
+    const next = this.#retries.nextDueIn();
+    if (next !== null) this.#retryTimer = setTimeout(() => this.#scheduleRetries(), next);
+    this.#changed();
   }
 
   async #addToWindow(batch: Transfer[]) {
     const singles = batch.filter((transfer) => !transfer.multipart).map((transfer) => transfer.key);
     try {
-      await this.#putUrls.prefetch(this.#api, this.#session(), singles);
+      const sessionId = this.#session();
+      await this.#call(() => this.#putUrls.prefetch(this.#api, sessionId, singles));
     } catch {
       // Each file then asks for its own URL through `sign`, which reports a real problem file by file.
     }
@@ -447,12 +503,62 @@ export class UploadRun {
     this.#changed();
     try {
       await Promise.all([this.#confirms.flush(), this.#failureRecords.flush()]);
-      this.result = await this.#api.uploads.finish.mutate({ sessionId: this.#session() });
+      const sessionId = this.#session();
+      this.result = await this.#call(() => this.#api.uploads.finish.mutate({ sessionId }));
       this.phase = 'finished';
     } catch (error) {
       this.#fail(error);
     }
     this.#changed();
+  }
+
+  /** An idempotent API call, sent again after a transient failure while the page says it is retrying. */
+  async #call<T>(call: () => Promise<T>): Promise<T> {
+    let retried = false;
+    try {
+      return await retrying(call, {
+        wake: () => this.#online,
+        onRetry: (error) => {
+          if (!retried) this.#callsRetrying += 1;
+          retried = true;
+          this.#lastTransient = error instanceof Error ? error.message : String(error);
+          this.#changed();
+        },
+      });
+    } finally {
+      if (retried) {
+        this.#callsRetrying -= 1;
+        this.#changed();
+      }
+    }
+  }
+
+  readonly #onOnline = () => {
+    this.#offline = false;
+    this.#cameOnline();
+    this.#online = new Promise((resolve) => {
+      this.#cameOnline = resolve;
+    });
+    // Files waiting out a pause need not wait any longer: the way is back.
+    this.#retries.hurry();
+    this.#scheduleRetries();
+  };
+
+  readonly #onOffline = () => {
+    this.#offline = true;
+    this.#changed();
+  };
+
+  #watchNetwork() {
+    window.addEventListener('online', this.#onOnline);
+    window.addEventListener('offline', this.#onOffline);
+  }
+
+  #networkView(): NetworkView {
+    const waiting = this.#retries.size;
+    const retrying = waiting > 0 || this.#callsRetrying > 0 || this.#retries.failing;
+    const state = this.#offline ? 'offline' : retrying ? 'retrying' : 'ok';
+    return { state, waiting, reason: state === 'ok' ? null : this.#lastTransient };
   }
 
   #fail(error: unknown) {
