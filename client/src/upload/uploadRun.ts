@@ -1,6 +1,7 @@
 import type { ManifestFile, SensorManifest } from '@data-uploader/shared';
 import type Uppy from '@uppy/core';
 import type { trpc } from '../trpc.ts';
+import { FileHasher } from './fileHasher.ts';
 import type { ScanCounters, ScannedFile } from './folderScan.ts';
 import { type Amount, type PlanAnswer, PlanTally, type SensorTally } from './planTally.ts';
 import { ProgressMeter, type ProgressSnapshot } from './progressMeter.ts';
@@ -110,7 +111,12 @@ export class UploadRun {
   #planning: Promise<void> = Promise.resolve();
   #plansWaiting = 0;
   #feedScheduled = false;
-  readonly #confirms: RecordBatcher<{ key: string }>;
+  readonly #confirms: RecordBatcher<Confirmation>;
+  readonly #hasher = new FileHasher();
+  /** Each file's SHA-256 as it is being computed, from the moment it enters the window; null if unreadable. */
+  readonly #hashes = new Map<string, Promise<string | null>>();
+  /** Uploaded files whose confirmation waits for their hash. */
+  readonly #awaitingHash = new Map<string, Promise<void>>();
   readonly #failureRecords: RecordBatcher<{ key: string; error: string }>;
   readonly #retries = new RetryQueue<Transfer>();
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -226,7 +232,7 @@ export class UploadRun {
     this.#changed();
     if (!this.sessionId) return;
     try {
-      await this.#confirms.flush();
+      await this.#recordConfirmations();
       this.result = await this.#api.uploads.abort.mutate({ sessionId: this.sessionId });
     } catch (error) {
       this.#fail(error);
@@ -296,7 +302,8 @@ export class UploadRun {
    * the browser delivers after the page is gone, so those files are skipped next time instead of sent again.
    */
   flushOnExit() {
-    const files = this.#confirms.drain();
+    // Files still being hashed are confirmed without their checksum rather than sent again next time.
+    const files = [...this.#confirms.drain(), ...[...this.#awaitingHash.keys()].map((key) => ({ key }))];
     if (!this.sessionId || files.length === 0) return;
     const body = new Blob([JSON.stringify({ sessionId: this.sessionId, files })], { type: 'application/json' });
     navigator.sendBeacon('/trpc/uploads.confirm', body);
@@ -306,6 +313,7 @@ export class UploadRun {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     window.removeEventListener('online', this.#onOnline);
     window.removeEventListener('offline', this.#onOffline);
+    this.#hasher.destroy();
     this.uppy.destroy();
   }
 
@@ -383,7 +391,7 @@ export class UploadRun {
       this.#retries.succeeded(transfer.key);
       this.#lastTransient = null;
       this.meter.complete(file.id, transfer.relativePath, transfer.file.size);
-      this.#confirms.add({ key: transfer.key });
+      this.#confirmWithHash(transfer.key);
       this.#leaveWindow(file.id);
     });
     this.uppy.on('upload-error', (file, error) => {
@@ -457,7 +465,15 @@ export class UploadRun {
       this.#window.abandon(batch.length);
       return;
     }
-    for (const transfer of batch) if (transfer.partSize) this.#partSizes.set(transfer.file.size, transfer.partSize);
+    for (const transfer of batch) {
+      if (transfer.partSize) this.#partSizes.set(transfer.file.size, transfer.partSize);
+      if (!this.#hashes.has(transfer.key)) {
+        this.#hashes.set(
+          transfer.key,
+          this.#hasher.hash(transfer.file).catch(() => null),
+        );
+      }
+    }
     this.uppy.addFiles(
       batch.map((transfer) => ({
         name: transfer.relativePath.slice(transfer.relativePath.lastIndexOf('/') + 1),
@@ -502,7 +518,7 @@ export class UploadRun {
     this.phase = 'finishing';
     this.#changed();
     try {
-      await Promise.all([this.#confirms.flush(), this.#failureRecords.flush()]);
+      await Promise.all([this.#recordConfirmations(), this.#failureRecords.flush()]);
       const sessionId = this.#session();
       this.result = await this.#call(() => this.#api.uploads.finish.mutate({ sessionId }));
       this.phase = 'finished';
@@ -510,6 +526,23 @@ export class UploadRun {
       this.#fail(error);
     }
     this.#changed();
+  }
+
+  /** Waits for the hashes still being computed, then records every confirmation. */
+  async #recordConfirmations() {
+    while (this.#awaitingHash.size > 0) await Promise.all(this.#awaitingHash.values());
+    await this.#confirms.flush();
+  }
+
+  /** Confirms an uploaded file once its hash is known, so the ledger records the checksum with it. */
+  #confirmWithHash(key: string) {
+    const hashing = this.#hashes.get(key) ?? Promise.resolve(null);
+    this.#hashes.delete(key);
+    const confirming = hashing.then((sha256) => {
+      if (!this.#awaitingHash.delete(key)) return;
+      this.#confirms.add(sha256 ? { key, sha256 } : { key });
+    });
+    this.#awaitingHash.set(key, confirming);
   }
 
   /** An idempotent API call, sent again after a transient failure while the page says it is retrying. */
@@ -569,6 +602,11 @@ export class UploadRun {
   #changed() {
     this.#options.onChange();
   }
+}
+
+interface Confirmation {
+  key: string;
+  sha256?: string;
 }
 
 function tallyEntry(answer: Planned, size: number): PlanAnswer {
