@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, isTransient, longestDelayMs, maxAttempts, retrying, statusOf } from './retryPolicy.ts';
+import {
+  backoffMs,
+  isTransient,
+  longestDelayMs,
+  maxAttempts,
+  retrying,
+  statusOf,
+  transientReason,
+} from './retryPolicy.ts';
 
 const withStatus = (status: number) => Object.assign(new Error(`status ${status}`), { status });
 
@@ -38,6 +46,17 @@ describe('isTransient', () => {
     expect(isTransient(Object.assign(new Error('x'), { request: { status: 0 } }))).toBe(true);
     expect(isTransient(new DOMException('Request aborted', 'AbortError'))).toBe(false);
     expect(isTransient(null)).toBe(false);
+  });
+});
+
+describe('transientReason', () => {
+  it("keeps S3's own words, and says what happened when an answer is unreadable or missing", () => {
+    expect(transientReason(Object.assign(new Error('S3 returned 503 – SlowDown'), { status: 503 }))).toBe(
+      'S3 returned 503 – SlowDown',
+    );
+    const unreadable = Object.assign(new Error('Unexpected token'), { meta: { response: { status: 502 } } });
+    expect(transientReason(unreadable)).toBe('the server answered 502');
+    expect(transientReason(new TypeError('Failed to fetch'))).toBe('no answer over the network');
   });
 });
 

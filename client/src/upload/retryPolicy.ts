@@ -47,6 +47,14 @@ export function isTransient(error: unknown): boolean {
   return true;
 }
 
+/** Why the run is retrying, in words for the person: S3's own message when it has one, else what happened. */
+export function transientReason(error: unknown): string {
+  const status = statusOf(error);
+  if (status === null) return 'no answer over the network';
+  const message = error instanceof Error ? error.message : '';
+  return message.includes(String(status)) ? message : `the server answered ${status}`;
+}
+
 export interface RetryOptions {
   /** Told before each pause, so the page can say it is retrying rather than stay silent. */
   onRetry?: (error: unknown) => void;

@@ -7,7 +7,7 @@ import { type Amount, type PlanAnswer, PlanTally, type SensorTally } from './pla
 import { ProgressMeter, type ProgressSnapshot } from './progressMeter.ts';
 import { PutUrlCache } from './putUrlCache.ts';
 import { RecordBatcher } from './recordBatcher.ts';
-import { isTransient, retrying } from './retryPolicy.ts';
+import { isTransient, retrying, transientReason } from './retryPolicy.ts';
 import { RetryQueue } from './retryQueue.ts';
 import { TransferWindow } from './transferWindow.ts';
 import { createUploader, type WindowMeta } from './uppyUploader.ts';
@@ -403,7 +403,7 @@ export class UploadRun {
       const carried = { ...transfer, uploadId };
       if (this.phase !== 'cancelled' && isTransient(error) && this.#retries.failed(transfer.key, carried) !== null) {
         this.meter.setBack(file.id);
-        this.#lastTransient = message;
+        this.#lastTransient = transientReason(error);
         this.#scheduleRetries();
         this.#leaveWindow(file.id);
         return;
@@ -554,7 +554,7 @@ export class UploadRun {
         onRetry: (error) => {
           if (!retried) this.#callsRetrying += 1;
           retried = true;
-          this.#lastTransient = error instanceof Error ? error.message : String(error);
+          this.#lastTransient = transientReason(error);
           this.#changed();
         },
       });
