@@ -102,7 +102,7 @@ describe('the browser upload through network faults', () => {
   }, 300_000);
 
   it('shows "Retrying" while S3 answers 503 SlowDown, not a failure, and completes once it answers again', async () => {
-    proxy.delay(100);
+    proxy.delay(150);
     const upload = await startUpload(await seedCompany(server.db, 'slowdown'), 'slowdown-bucket', 'S4A02');
     const { page } = upload;
     await expect.poll(() => objectPuts('slowdown-bucket'), { timeout: 60_000 }).toBeGreaterThanOrEqual(20);
