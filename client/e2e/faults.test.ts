@@ -44,12 +44,13 @@ function fieldFolder(sensor: string) {
   ]);
 }
 
-async function startUpload(company: SeededCompany, bucket: string, sensor: string) {
+/** Signs in and drops the folder on a new cycle's upload page, at `appUrl` (the app, or a proxy in front). */
+async function startUpload(company: SeededCompany, bucket: string, sensor: string, appUrl = server.url) {
   const { project, cycle } = await projectWithCycle(server, company, bucket);
   const folder = await fieldFolder(sensor);
   const page = await (await browser.newContext()).newPage();
-  await signInAs(page, server.url, company.users.user.username, testPassword);
-  await page.goto(`${server.url}/projects/${project.id}/cycles/${cycle.id}/upload`);
+  await signInAs(page, appUrl, company.users.user.username, testPassword);
+  await page.goto(`${appUrl}/projects/${project.id}/cycles/${cycle.id}/upload`);
   await dropFolder(page, '.uppy-Dashboard-inner', folder.root);
   await expect.poll(() => planStat(page, 'New')).toBe(String(folder.files.length));
   await page.getByRole('button', { name: 'Upload' }).click();
@@ -120,5 +121,32 @@ describe('the browser upload through network faults', () => {
     await expectAllStored(page, upload);
     expect(await page.getByTestId('network').count()).toBe(0);
     await page.context().close();
+  }, 300_000);
+
+  it('shows "Retrying" while the app itself answers 503, and completes once it answers again', async () => {
+    // A second proxy, in front of the app: the page is loaded through it, so its API calls can be refused.
+    const gateway = await startFaultProxy();
+    gateway.forwardTo(server.url);
+    try {
+      proxy.delay(150);
+      const company = await seedCompany(server.db, 'gateway');
+      const upload = await startUpload(company, 'gateway-bucket', 'S4A05', gateway.endpoint);
+      const { page } = upload;
+      await expect.poll(() => objectPuts('gateway-bucket'), { timeout: 60_000 }).toBeGreaterThanOrEqual(20);
+      gateway.failWhen(({ url }) => url.startsWith('/trpc/'));
+      const notice = page.getByTestId('network');
+      await expect
+        .poll(() => notice.textContent(), { timeout: 60_000 })
+        .toMatch(/^Retrying — no usable answer from the server/);
+      await expect.poll(() => gateway.seen.filter((r) => r.status === 503).length).toBeGreaterThanOrEqual(5);
+      await screenshot(page, 'upload-retrying-app');
+      expect(await page.getByText(/files failed/).count()).toBe(0);
+      gateway.failWhen(null);
+      proxy.delay(0);
+      await expectAllStored(page, upload);
+      await page.context().close();
+    } finally {
+      await gateway.close();
+    }
   }, 300_000);
 });

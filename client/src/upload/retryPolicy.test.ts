@@ -56,7 +56,7 @@ describe('transientReason', () => {
     );
     const unreadable = Object.assign(new Error('Unexpected token'), { meta: { response: { status: 502 } } });
     expect(transientReason(unreadable)).toBe('the server answered 502');
-    expect(transientReason(new TypeError('Failed to fetch'))).toBe('no answer over the network');
+    expect(transientReason(new TypeError('Failed to fetch'))).toBe('no usable answer from the server');
   });
 });
 

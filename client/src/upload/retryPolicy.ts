@@ -50,7 +50,8 @@ export function isTransient(error: unknown): boolean {
 /** Why the run is retrying, in words for the person: S3's own message when it has one, else what happened. */
 export function transientReason(error: unknown): string {
   const status = statusOf(error);
-  if (status === null) return 'no answer over the network';
+  // No status: the network is down, or something in between (a proxy's error page) answered for the app.
+  if (status === null) return 'no usable answer from the server';
   const message = error instanceof Error ? error.message : '';
   return message.includes(String(status)) ? message : `the server answered ${status}`;
 }
