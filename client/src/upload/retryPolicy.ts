@@ -10,7 +10,7 @@ export const firstDelayMs = 1000;
 export const longestDelayMs = 30_000;
 /**
  * Attempts of one file (or one API call) before it is given up and listed as failed. With the delays above,
- * the last one comes about four minutes after the first failure: a longer outage is the person's to judge.
+ * the last one comes two to four minutes after the first failure: a longer outage is the person's to judge.
  */
 export const maxAttempts = 12;
 
