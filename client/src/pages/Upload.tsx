@@ -3,6 +3,7 @@ import { createEffect, createMemo, createResource, createSignal, on, onCleanup, 
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { FailedFiles } from '../components/FailedFiles.tsx';
 import { InterruptedSession } from '../components/InterruptedSession.tsx';
+import { NetworkNotice } from '../components/NetworkNotice.tsx';
 import { PlanSummary } from '../components/PlanSummary.tsx';
 import { UploadDropZone } from '../components/UploadDropZone.tsx';
 import { UploadProgress } from '../components/UploadProgress.tsx';
@@ -155,6 +156,9 @@ export function Upload() {
                   {current().toSend.files === 0 && !current().scanning ? 'Finish' : 'Upload'}
                 </button>
               </div>
+            </Show>
+            <Show when={current().phase !== 'finished' && current().phase !== 'cancelled'}>
+              <NetworkNotice network={current().network} />
             </Show>
             <Show when={current().started && current().phase !== 'finished' && current().phase !== 'cancelled'}>
               <UploadProgress

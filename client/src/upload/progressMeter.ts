@@ -61,6 +61,11 @@ export class ProgressMeter {
     this.#failed += 1;
   }
 
+  /** A file failed transiently and will be sent again: its bytes in flight no longer count, nor does it fail. */
+  setBack(fileId: string) {
+    this.#forget(fileId);
+  }
+
   /** A failed file goes back into the queue. */
   retry() {
     this.#failed = Math.max(0, this.#failed - 1);

@@ -1,15 +1,11 @@
-import pRetry from 'p-retry';
-
 export interface BatcherOptions<T> {
-  /** Sends one batch; a throw is retried with backoff, then reported. */
+  /** Sends one batch, retrying as it sees fit (retryPolicy's `retrying`); a throw is reported. */
   send: (items: T[]) => Promise<unknown>;
   /** Send as soon as this many are waiting... */
   size: number;
   /** ...or this long after the first one arrived. */
   delayMs: number;
   onError: (error: unknown) => void;
-  /** First pause before a retry; it doubles (with jitter) for each of the four retries. */
-  retryDelayMs?: number;
 }
 
 /**
@@ -51,12 +47,8 @@ export class RecordBatcher<T> {
     if (this.#waiting.length === 0) return;
     const items = this.#waiting;
     this.#waiting = [];
-    const sending = pRetry(() => this.#options.send(items), {
-      retries: 4,
-      minTimeout: this.#options.retryDelayMs ?? 500,
-      factor: 2,
-      randomize: true,
-    })
+    const sending = this.#options
+      .send(items)
       .then(
         () => undefined,
         (error: unknown) => this.#options.onError(error),

@@ -67,4 +67,22 @@ describe('TransferWindow', () => {
     }
     expect(handedOut).toBe(30_000);
   });
+
+  it('sends files that failed before those never tried, and only those when asked', () => {
+    const window = filled(25);
+    for (const item of window.nextBatch()) window.enter(`f${item}`, item);
+    for (const id of ['f0', 'f1', 'f2', 'f3', 'f4']) window.leave(id);
+    window.pushAgain(1);
+    window.pushAgain(3);
+    expect(window.waiting).toBe(17);
+    expect(window.nextBatch({ onlyAgain: true })).toEqual([1, 3]);
+    window.enter('g1', 1);
+    window.enter('g3', 3);
+    for (const id of ['f5', 'f6', 'f7', 'g1']) window.leave(id);
+    expect(window.nextBatch({ onlyAgain: true })).toEqual([]);
+    window.pushAgain(6);
+    expect(window.nextBatch()).toEqual([6, 10, 11, 12, 13, 14, 15]);
+    window.clear();
+    expect(window.waiting).toBe(0);
+  });
 });

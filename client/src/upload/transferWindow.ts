@@ -8,6 +8,8 @@ export class TransferWindow<T> {
   readonly #refillAt: number;
   #queue: T[] = [];
   #head = 0;
+  /** Files sent again after a failure: they go before the queue, so a retried file does not wait for the rest. */
+  #again: T[] = [];
   readonly #inside = new Map<string, T>();
   /** Handed out by nextBatch but not yet entered under Uppy's file id (their URLs are being signed). */
   #reserved = 0;
@@ -21,12 +23,23 @@ export class TransferWindow<T> {
     this.#queue.push(item);
   }
 
-  /** The next files to hand to Uppy, or none while too few places are free (a top-up per file would cost more). */
-  nextBatch(): T[] {
+  /** A file that failed and is to be sent again, ahead of those never tried. */
+  pushAgain(item: T) {
+    this.#again.push(item);
+  }
+
+  /**
+   * The next files to hand to Uppy, or none while too few places are free (a top-up per file would cost more).
+   * With `onlyAgain`, only files being sent again: new ones wait while the way is failing.
+   */
+  nextBatch({ onlyAgain = false } = {}): T[] {
     const free = this.#size - this.inside;
-    const waiting = this.#queue.length - this.#head;
+    const waiting = onlyAgain ? this.#again.length : this.waiting;
     if (waiting === 0 || (free < this.#refillAt && this.inside > 0)) return [];
-    const batch = this.#queue.slice(this.#head, this.#head + free);
+    const again = this.#again.splice(0, free);
+    this.#reserved += again.length;
+    if (onlyAgain || again.length === free) return again;
+    const batch = this.#queue.slice(this.#head, this.#head + free - again.length);
     this.#head += batch.length;
     // Drop what was handed out now and then, so a 300k-file queue does not keep every entry alive.
     if (this.#head > 10_000) {
@@ -34,7 +47,7 @@ export class TransferWindow<T> {
       this.#head = 0;
     }
     this.#reserved += batch.length;
-    return batch;
+    return [...again, ...batch];
   }
 
   /** A file of the last batch is now in Uppy under this id. */
@@ -61,7 +74,7 @@ export class TransferWindow<T> {
   }
 
   get waiting(): number {
-    return this.#queue.length - this.#head;
+    return this.#again.length + this.#queue.length - this.#head;
   }
 
   /** Nothing waiting and nothing in Uppy: the run may finish. */
@@ -72,5 +85,6 @@ export class TransferWindow<T> {
   clear() {
     this.#queue = [];
     this.#head = 0;
+    this.#again = [];
   }
 }

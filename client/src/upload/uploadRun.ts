@@ -1,11 +1,14 @@
 import type { ManifestFile, SensorManifest } from '@data-uploader/shared';
 import type Uppy from '@uppy/core';
 import type { trpc } from '../trpc.ts';
+import { FileHasher } from './fileHasher.ts';
 import type { ScanCounters, ScannedFile } from './folderScan.ts';
 import { type Amount, type PlanAnswer, PlanTally, type SensorTally } from './planTally.ts';
 import { ProgressMeter, type ProgressSnapshot } from './progressMeter.ts';
 import { PutUrlCache } from './putUrlCache.ts';
 import { RecordBatcher } from './recordBatcher.ts';
+import { isTransient, retrying, transientReason } from './retryPolicy.ts';
+import { RetryQueue } from './retryQueue.ts';
 import { TransferWindow } from './transferWindow.ts';
 import { createUploader, type WindowMeta } from './uppyUploader.ts';
 
@@ -39,8 +42,18 @@ export interface RunView {
   progress: ProgressSnapshot;
   /** Per sensor folder: recording span, gaps, odd names; ready once the whole folder is read. */
   manifest: SensorManifest[] | null;
+  network: NetworkView;
   result: Session | null;
   error: unknown;
+}
+
+/** Whether the run is waiting out a fault: the page says so instead of showing failures. */
+export interface NetworkView {
+  state: 'ok' | 'offline' | 'retrying';
+  /** Files waiting out a pause before they are sent again. */
+  waiting: number;
+  /** What the last transient failure said, for the person to see why. */
+  reason: string | null;
 }
 
 /** The page lists this many failed files; the count stays exact. */
@@ -98,8 +111,24 @@ export class UploadRun {
   #planning: Promise<void> = Promise.resolve();
   #plansWaiting = 0;
   #feedScheduled = false;
-  readonly #confirms: RecordBatcher<{ key: string }>;
+  readonly #confirms: RecordBatcher<Confirmation>;
+  readonly #hasher = new FileHasher();
+  /** Each file's SHA-256 as it is being computed, from the moment it enters the window; null if unreadable. */
+  readonly #hashes = new Map<string, Promise<string | null>>();
+  /** Uploaded files whose confirmation waits for their hash. */
+  readonly #awaitingHash = new Map<string, Promise<void>>();
   readonly #failureRecords: RecordBatcher<{ key: string; error: string }>;
+  readonly #retries = new RetryQueue<Transfer>();
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  #offline = !navigator.onLine;
+  /** API calls now between attempts. */
+  #callsRetrying = 0;
+  #lastTransient: string | null = null;
+  #cameOnline = () => {};
+  /** Resolves at the browser's next `online` event. */
+  #online = new Promise<void>((resolve) => {
+    this.#cameOnline = resolve;
+  });
 
   constructor(options: RunOptions) {
     this.#options = options;
@@ -114,18 +143,19 @@ export class UploadRun {
     this.#partSizes = partSizes;
     const recordError = (error: unknown) => this.#fail(error);
     this.#confirms = new RecordBatcher({
-      send: (files) => this.#api.uploads.confirm.mutate({ sessionId: this.#session(), files }),
+      send: (files) => this.#call(() => this.#api.uploads.confirm.mutate({ sessionId: this.#session(), files })),
       size: 500,
       delayMs: 1000,
       onError: recordError,
     });
     this.#failureRecords = new RecordBatcher({
-      send: (files) => this.#api.uploads.fail.mutate({ sessionId: this.#session(), files }),
+      send: (files) => this.#call(() => this.#api.uploads.fail.mutate({ sessionId: this.#session(), files })),
       size: 500,
       delayMs: 1000,
       onError: recordError,
     });
     this.#listen();
+    this.#watchNetwork();
   }
 
   /** Adds what the person dropped or picked: scanned, then planned in batches while the scan goes on. */
@@ -197,11 +227,12 @@ export class UploadRun {
   async cancel() {
     this.phase = 'cancelled';
     this.#window.clear();
+    this.#retries.clear();
     this.uppy.cancelAll();
     this.#changed();
     if (!this.sessionId) return;
     try {
-      await this.#confirms.flush();
+      await this.#recordConfirmations();
       this.result = await this.#api.uploads.abort.mutate({ sessionId: this.sessionId });
     } catch (error) {
       this.#fail(error);
@@ -260,6 +291,7 @@ export class UploadRun {
       failureCount: this.failures.size,
       progress: this.meter.snapshot(toSend),
       manifest: this.manifest,
+      network: this.#networkView(),
       result: this.result,
       error: this.error,
     };
@@ -270,13 +302,18 @@ export class UploadRun {
    * the browser delivers after the page is gone, so those files are skipped next time instead of sent again.
    */
   flushOnExit() {
-    const files = this.#confirms.drain();
+    // Files still being hashed are confirmed without their checksum rather than sent again next time.
+    const files = [...this.#confirms.drain(), ...[...this.#awaitingHash.keys()].map((key) => ({ key }))];
     if (!this.sessionId || files.length === 0) return;
     const body = new Blob([JSON.stringify({ sessionId: this.sessionId, files })], { type: 'application/json' });
     navigator.sendBeacon('/trpc/uploads.confirm', body);
   }
 
   destroy() {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    window.removeEventListener('online', this.#onOnline);
+    window.removeEventListener('offline', this.#onOffline);
+    this.#hasher.destroy();
     this.uppy.destroy();
   }
 
@@ -287,13 +324,15 @@ export class UploadRun {
 
   async #ensureSession() {
     if (this.sessionId) return;
-    const session = await this.#api.uploads.begin.mutate({
-      projectId: this.#options.projectId,
-      cycleId: this.#options.cycleId,
-      label: this.#options.label?.() ?? '',
-      source: 'browser',
-      client: navigator.userAgent.slice(0, 200),
-    });
+    const session = await this.#call(() =>
+      this.#api.uploads.begin.mutate({
+        projectId: this.#options.projectId,
+        cycleId: this.#options.cycleId,
+        label: this.#options.label?.() ?? '',
+        source: 'browser',
+        client: navigator.userAgent.slice(0, 200),
+      }),
+    );
     this.sessionId = session.id;
   }
 
@@ -311,8 +350,9 @@ export class UploadRun {
   }
 
   async #plan(files: ScannedFile[], overwrite: boolean) {
-    const { files: answers } = await this.#api.uploads.plan.mutate({
-      sessionId: this.#session(),
+    const sessionId = this.#session();
+    const input = {
+      sessionId,
       overwrite,
       files: files.map(({ relativePath, file }) => ({
         relativePath,
@@ -320,7 +360,8 @@ export class UploadRun {
         lastModified: file.lastModified,
         ...(file.type ? { contentType: file.type.slice(0, 255) } : {}),
       })),
-    });
+    };
+    const { files: answers } = await this.#call(() => this.#api.uploads.plan.mutate(input));
     answers.forEach((answer, index) => {
       const scanned = files[index] as ScannedFile;
       if (!overwrite) {
@@ -347,19 +388,28 @@ export class UploadRun {
     this.uppy.on('upload-success', (file) => {
       const transfer = file && this.#window.get(file.id);
       if (!file || !transfer) return;
+      this.#retries.succeeded(transfer.key);
+      this.#lastTransient = null;
       this.meter.complete(file.id, transfer.relativePath, transfer.file.size);
-      this.#confirms.add({ key: transfer.key });
+      this.#confirmWithHash(transfer.key);
       this.#leaveWindow(file.id);
     });
     this.uppy.on('upload-error', (file, error) => {
       const transfer = file && this.#window.get(file.id);
       if (!file || !transfer) return;
       const message = error?.message ?? 'Upload failed';
+      // The file Uppy passes is as it was when the upload began: the multipart upload id is in its current state.
+      const uploadId = this.uppy.getFile(file.id)?.s3Multipart?.uploadId ?? transfer.uploadId;
+      const carried = { ...transfer, uploadId };
+      if (this.phase !== 'cancelled' && isTransient(error) && this.#retries.failed(transfer.key, carried) !== null) {
+        this.meter.setBack(file.id);
+        this.#lastTransient = transientReason(error);
+        this.#scheduleRetries();
+        this.#leaveWindow(file.id);
+        return;
+      }
       this.meter.fail(file.id);
-      this.failures.set(transfer.key, {
-        transfer: { ...transfer, uploadId: file.s3Multipart?.uploadId ?? transfer.uploadId },
-        error: message,
-      });
+      this.failures.set(transfer.key, { transfer: carried, error: message });
       this.#failureRecords.add({ key: transfer.key, error: message.slice(0, 2000) });
       this.#leaveWindow(file.id);
     });
@@ -385,15 +435,29 @@ export class UploadRun {
   async #feed() {
     if (this.#finishedIds.length > 0) this.uppy.removeFiles(this.#finishedIds.splice(0));
     if (!this.started || this.phase !== 'uploading') return;
-    const batch = this.#window.nextBatch();
+    // While failed files probe a fault, new ones wait; once none is left to probe with, they go on.
+    const holding = this.#retries.failing && (this.#retries.size > 0 || this.#window.inside > 0);
+    const batch = this.#window.nextBatch({ onlyAgain: holding });
     if (batch.length > 0) await this.#addToWindow(batch);
-    else if (this.#window.drained) this.#maybeFinish();
+    else if (this.#window.drained && this.#retries.size === 0) this.#maybeFinish();
+  }
+
+  /** Puts the failed files whose pause is over back into the window, and waits for the next one. */
+  #scheduleRetries() {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    for (const transfer of this.#retries.due()) this.#window.pushAgain(transfer);
+    this.#scheduleFeed();
+    const next = this.#retries.nextDueIn();
+    if (next !== null) this.#retryTimer = setTimeout(() => this.#scheduleRetries(), next);
+    this.#changed();
   }
 
   async #addToWindow(batch: Transfer[]) {
     const singles = batch.filter((transfer) => !transfer.multipart).map((transfer) => transfer.key);
     try {
-      await this.#putUrls.prefetch(this.#api, this.#session(), singles);
+      const sessionId = this.#session();
+      await this.#call(() => this.#putUrls.prefetch(this.#api, sessionId, singles));
     } catch {
       // Each file then asks for its own URL through `sign`, which reports a real problem file by file.
     }
@@ -401,7 +465,15 @@ export class UploadRun {
       this.#window.abandon(batch.length);
       return;
     }
-    for (const transfer of batch) if (transfer.partSize) this.#partSizes.set(transfer.file.size, transfer.partSize);
+    for (const transfer of batch) {
+      if (transfer.partSize) this.#partSizes.set(transfer.file.size, transfer.partSize);
+      if (!this.#hashes.has(transfer.key)) {
+        this.#hashes.set(
+          transfer.key,
+          this.#hasher.hash(transfer.file).catch(() => null),
+        );
+      }
+    }
     this.uppy.addFiles(
       batch.map((transfer) => ({
         name: transfer.relativePath.slice(transfer.relativePath.lastIndexOf('/') + 1),
@@ -446,13 +518,80 @@ export class UploadRun {
     this.phase = 'finishing';
     this.#changed();
     try {
-      await Promise.all([this.#confirms.flush(), this.#failureRecords.flush()]);
-      this.result = await this.#api.uploads.finish.mutate({ sessionId: this.#session() });
+      await Promise.all([this.#recordConfirmations(), this.#failureRecords.flush()]);
+      const sessionId = this.#session();
+      this.result = await this.#call(() => this.#api.uploads.finish.mutate({ sessionId }));
       this.phase = 'finished';
     } catch (error) {
       this.#fail(error);
     }
     this.#changed();
+  }
+
+  /** Waits for the hashes still being computed, then records every confirmation. */
+  async #recordConfirmations() {
+    while (this.#awaitingHash.size > 0) await Promise.all(this.#awaitingHash.values());
+    await this.#confirms.flush();
+  }
+
+  /** Confirms an uploaded file once its hash is known, so the ledger records the checksum with it. */
+  #confirmWithHash(key: string) {
+    const hashing = this.#hashes.get(key) ?? Promise.resolve(null);
+    this.#hashes.delete(key);
+    const confirming = hashing.then((sha256) => {
+      if (!this.#awaitingHash.delete(key)) return;
+      this.#confirms.add(sha256 ? { key, sha256 } : { key });
+    });
+    this.#awaitingHash.set(key, confirming);
+  }
+
+  /** An idempotent API call, sent again after a transient failure while the page says it is retrying. */
+  async #call<T>(call: () => Promise<T>): Promise<T> {
+    let retried = false;
+    try {
+      return await retrying(call, {
+        wake: () => this.#online,
+        onRetry: (error) => {
+          if (!retried) this.#callsRetrying += 1;
+          retried = true;
+          this.#lastTransient = transientReason(error);
+          this.#changed();
+        },
+      });
+    } finally {
+      if (retried) {
+        this.#callsRetrying -= 1;
+        this.#changed();
+      }
+    }
+  }
+
+  readonly #onOnline = () => {
+    this.#offline = false;
+    this.#cameOnline();
+    this.#online = new Promise((resolve) => {
+      this.#cameOnline = resolve;
+    });
+    // Files waiting out a pause need not wait any longer: the way is back.
+    this.#retries.hurry();
+    this.#scheduleRetries();
+  };
+
+  readonly #onOffline = () => {
+    this.#offline = true;
+    this.#changed();
+  };
+
+  #watchNetwork() {
+    window.addEventListener('online', this.#onOnline);
+    window.addEventListener('offline', this.#onOffline);
+  }
+
+  #networkView(): NetworkView {
+    const waiting = this.#retries.size;
+    const retrying = waiting > 0 || this.#callsRetrying > 0 || this.#retries.failing;
+    const state = this.#offline ? 'offline' : retrying ? 'retrying' : 'ok';
+    return { state, waiting, reason: state === 'ok' ? null : this.#lastTransient };
   }
 
   #fail(error: unknown) {
@@ -463,6 +602,11 @@ export class UploadRun {
   #changed() {
     this.#options.onChange();
   }
+}
+
+interface Confirmation {
+  key: string;
+  sha256?: string;
 }
 
 function tallyEntry(answer: Planned, size: number): PlanAnswer {
