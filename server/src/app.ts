@@ -13,6 +13,7 @@ import { contextFactory, type JobQueue } from './context.ts';
 import { logRedaction } from './logRedaction.ts';
 import { openApiDocument } from './openapi.ts';
 import { type AppRouter, appRouter } from './router.ts';
+import { describeS3Failure } from './s3/s3Failure.ts';
 import type { Storage } from './s3/storage.ts';
 
 export interface AppOptions {
@@ -82,8 +83,12 @@ export async function buildApp({ config, db, storage, logger = false, clientDir,
       router: appRouter,
       createContext: contextFactory(db, config, storage, jobs),
       onError({ error, path }) {
-        if (error.code === 'INTERNAL_SERVER_ERROR')
+        if (error.code === 'INTERNAL_SERVER_ERROR') {
           app.log.error({ err: error.cause ?? error, path }, 'procedure failed');
+        } else if (describeS3Failure(error.cause)) {
+          // The caller was told what S3 said; the operator who has to fix the bucket reads it here.
+          app.log.warn({ err: error.cause, path }, 'S3 refused or failed a procedure');
+        }
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
   });
