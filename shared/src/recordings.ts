@@ -4,23 +4,25 @@
  */
 const stamp = /(?<!\d)(\d{4})(\d{2})(\d{2})[_-](\d{2})(\d{2})(\d{2})(?!\d)/;
 
+const daysInMonth = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+// Checked by hand rather than through Date, which rolls 20250230 or 256100 over instead of failing: planning
+// calls this for each of 300k names.
 export function recordingTime(fileName: string): string | null {
   const match = stamp.exec(fileName);
   if (!match) return null;
-  const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
-  const date = new Date(Date.UTC(year as number, (month as number) - 1, day, hour, minute, second));
-  // Rejects 20250230 or 256100: Date.UTC rolls them over instead of failing.
-  if (
-    date.getUTCFullYear() !== year ||
-    date.getUTCMonth() !== (month as number) - 1 ||
-    date.getUTCDate() !== day ||
-    date.getUTCHours() !== hour ||
-    date.getUTCMinutes() !== minute ||
-    date.getUTCSeconds() !== second
-  ) {
+  const [, year = '', month = '', day = '', hour = '', minute = '', second = ''] = match;
+  const [y, mo, d] = [Number(year), Number(month), Number(day)];
+  const monthDays = mo === 2 && isLeapYear(y) ? 29 : (daysInMonth[mo - 1] ?? 0);
+  // Years before 100 are refused, as Date.UTC would have read them as 19xx.
+  if (y < 100 || d < 1 || d > monthDays || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) {
     return null;
   }
-  return date.toISOString().slice(0, 19);
+  return `${year}-${month}-${day}T${hour}:${minute}:${second}`;
 }
 
 export interface SensorSummary {

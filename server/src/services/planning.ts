@@ -125,23 +125,32 @@ async function ledgerRows(tx: Tx, cycleId: string, paths: string[], leaseMinutes
   return new Map(rows.map((row) => [row.relative_path, row]));
 }
 
+// Object literals written out, not spread from a common base: this runs for each of 300k files.
 function answerFor(file: ValidFile, decision: FileDecision): PlannedFile {
-  const base = { relativePath: file.path, size: file.size };
+  const { path: relativePath, size } = file;
   switch (decision.decision) {
     case 'skip':
-      return { ...base, decision: 'skip' };
+      return { relativePath, size, decision: 'skip' };
     case 'conflict':
-      return { ...base, decision: 'conflict', existingSize: decision.existingSize, reason: decision.reason };
+      return { relativePath, size, decision: 'conflict', existingSize: decision.existingSize, reason: decision.reason };
     case 'resume':
       return {
-        ...base,
+        relativePath,
+        size,
         decision: 'resume',
         key: decision.key,
         uploadId: decision.uploadId,
         partSize: decision.partSize,
       };
     case 'upload':
-      return { ...base, decision: 'upload', key: decision.key, method: decision.method, partSize: decision.partSize };
+      return {
+        relativePath,
+        size,
+        decision: 'upload',
+        key: decision.key,
+        method: decision.method,
+        partSize: decision.partSize,
+      };
   }
 }
 
@@ -287,7 +296,7 @@ async function insertNew(
     sql`
     insert into ${files} (id, cycle_id, session_id, relative_path, s3_key, size, last_modified, content_type, sensor_serial, part_size, recorded_at)
     select id, ${cycleId}, ${sessionId}, path, key, size, modified, type, serial, part_size, recorded from (
-      select nextval(pg_get_serial_sequence('files', 'id')) as id, v.*
+      select nextval('files_id_seq') as id, v.*
       from unnest(${column(rows, (r) => r.path)}::text[], ${column(rows, (r) => r.key)}::text[],
                   ${column(rows, (r) => r.size)}::bigint[], ${column(rows, (r) => r.lastModified?.toISOString() ?? null)}::timestamptz[],
                   ${column(rows, (r) => r.contentType)}::text[], ${column(rows, (r) => r.sensorSerial)}::text[],
