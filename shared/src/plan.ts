@@ -17,6 +17,12 @@ export type FileDecision =
   | { decision: 'resume'; key: string; uploadId: string; partSize: number }
   | { decision: 'conflict'; reason: string; existingSize: number };
 
+function freshUpload(file: { key: string; size: number }, policy: PartPolicy): FileDecision {
+  const method = uploadMethodFor(file.size, policy);
+  const partSize = method === 'multipart' ? partSizeFor(file.size, policy) : null;
+  return { decision: 'upload', key: file.key, method, partSize };
+}
+
 /**
  * Decides one valid file against the ledger, as DESIGN.md's upload protocol says: completed with the same size →
  * skip; completed with another size → conflict unless overwrite; a multipart upload in progress with the same
@@ -28,12 +34,7 @@ export function decideFile(
   overwrite: boolean,
   policy: PartPolicy = defaultPartPolicy,
 ): FileDecision {
-  const fresh = (): FileDecision => {
-    const method = uploadMethodFor(file.size, policy);
-    const partSize = method === 'multipart' ? partSizeFor(file.size, policy) : null;
-    return { decision: 'upload', key: file.key, method, partSize };
-  };
-  if (!existing) return fresh();
+  if (!existing) return freshUpload(file, policy);
   if (existing.status === 'completed' && existing.size === file.size) return { decision: 'skip' };
   if (existing.heldByOtherSession) {
     return {
@@ -50,12 +51,12 @@ export function decideFile(
         existingSize: existing.size,
       };
     }
-    return fresh();
+    return freshUpload(file, policy);
   }
   if (existing.uploadId && existing.partSize && existing.size === file.size) {
     return { decision: 'resume', key: existing.s3Key, uploadId: existing.uploadId, partSize: existing.partSize };
   }
   // A multipart upload left behind here stays in the bucket until an abort (a lifecycle rule, or the stale-upload
   // clean-up of issue 8); planning never calls S3.
-  return fresh();
+  return freshUpload(file, policy);
 }

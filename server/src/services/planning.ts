@@ -95,6 +95,8 @@ function validate(entries: PlanEntry[], prefix: string) {
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
+type NewRow = ValidFile & { partSize: number | null };
+
 interface LedgerRow {
   id: string;
   relative_path: string;
@@ -190,7 +192,7 @@ export async function planBatch(
       valid.map((file) => file.path),
       options.leaseMinutes,
     );
-    const inserts: Array<ValidFile & { partSize: number | null }> = [];
+    const inserts: NewRow[] = [];
     const claims: Claim[] = [];
     const skippedIds: string[] = [];
 
@@ -280,16 +282,30 @@ export async function planBatch(
 const column = <T>(rows: T[], pick: (row: T) => unknown) => sql.param(rows.map(pick));
 
 /**
+ * The rows as one JSON parameter for `json_to_recordset`: one native JSON.stringify instead of eight arrays
+ * escaped element by element by the driver, which cost more than the rest of a plan's JavaScript.
+ */
+function rowsJson(rows: NewRow[]): string {
+  return JSON.stringify(
+    rows.map((row) => ({
+      path: row.path,
+      key: row.key,
+      size: row.size,
+      modified: row.lastModified?.toISOString() ?? null,
+      type: row.contentType,
+      serial: row.sensorSerial,
+      part_size: row.partSize,
+      recorded: row.recordedAt,
+    })),
+  );
+}
+
+/**
  * Inserts new ledger rows; answers the paths another transaction inserted first. Ids follow the plan order (the
  * order a session's files are listed in), rows go in by path: the lock order that keeps concurrent planners of
  * one cycle from deadlocking.
  */
-async function insertNew(
-  tx: Tx,
-  sessionId: string,
-  cycleId: string,
-  rows: Array<ValidFile & { partSize: number | null }>,
-) {
+async function insertNew(tx: Tx, sessionId: string, cycleId: string, rows: NewRow[]) {
   if (rows.length === 0) return new Set<string>();
   const inserted = await sqlRows<{ relative_path: string }>(
     tx,
@@ -297,11 +313,8 @@ async function insertNew(
     insert into ${files} (id, cycle_id, session_id, relative_path, s3_key, size, last_modified, content_type, sensor_serial, part_size, recorded_at)
     select id, ${cycleId}, ${sessionId}, path, key, size, modified, type, serial, part_size, recorded from (
       select nextval('files_id_seq') as id, v.*
-      from unnest(${column(rows, (r) => r.path)}::text[], ${column(rows, (r) => r.key)}::text[],
-                  ${column(rows, (r) => r.size)}::bigint[], ${column(rows, (r) => r.lastModified?.toISOString() ?? null)}::timestamptz[],
-                  ${column(rows, (r) => r.contentType)}::text[], ${column(rows, (r) => r.sensorSerial)}::text[],
-                  ${column(rows, (r) => r.partSize)}::int[], ${column(rows, (r) => r.recordedAt)}::timestamptz[])
-        as v(path, key, size, modified, type, serial, part_size, recorded)
+      from json_to_recordset(${rowsJson(rows)}::json)
+        as v(path text, key text, size bigint, modified timestamptz, type text, serial text, part_size int, recorded timestamptz)
     ) numbered
     order by path
     on conflict (cycle_id, relative_path) do nothing
