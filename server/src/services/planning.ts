@@ -122,7 +122,8 @@ async function ledgerRows(tx: Tx, cycleId: string, paths: string[], leaseMinutes
   const rows = await sqlRows<LedgerRow>(
     tx,
     sql`
-    select x.*, (s.status = 'active' and x.claimed_at > now() - make_interval(mins => ${leaseMinutes})) as owner_live
+    select x.id, x.relative_path, x.size, x.status, x.s3_key, x.upload_id, x.part_size, x.session_id, x.version,
+      (s.status = 'active' and x.claimed_at > now() - make_interval(mins => ${leaseMinutes})) as owner_live
     from (${ledgerByPaths(cycleId, paths, columns)}) x join ${uploadSessions} s on s.id = x.session_id`,
   );
   return new Map(rows.map((row) => [row.relative_path, row]));
@@ -160,13 +161,16 @@ function answerFor(file: ValidFile, decision: FileDecision): PlannedFile {
 /** Counts each file a session skips once, however often the same folder is planned in it. */
 async function recordSkips(tx: Tx, sessionId: string, fileIds: string[]): Promise<number> {
   if (fileIds.length === 0) return 0;
-  const added = await sqlRows<{ file_id: string }>(
+  const [added] = await sqlRows<{ count: number }>(
     tx,
-    sql`insert into ${uploadSessionSkips} (session_id, file_id)
-        select ${sessionId}, unnest(${sql.param(fileIds.toSorted((a, b) => Number(a) - Number(b)))}::bigint[])
-        on conflict do nothing returning file_id`,
+    sql`with added as (
+          insert into ${uploadSessionSkips} (session_id, file_id)
+          select ${sessionId}, unnest(${sql.param(fileIds.toSorted((a, b) => Number(a) - Number(b)))}::bigint[])
+          on conflict do nothing returning 1
+        )
+        select count(*)::int as count from added`,
   );
-  return added.length;
+  return added?.count ?? 0;
 }
 
 /**
