@@ -28,6 +28,7 @@ export default defineConfig({
           env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
           testTimeout: 30_000,
           hookTimeout: 120_000,
+          expect: { poll: { timeout: 30_000 } },
         },
       },
       {
@@ -35,6 +36,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['client/e2e/**/*.test.ts'],
           environment: 'node',
+          // A page waited on through expect.poll may take seconds on a loaded 2-core machine (1 s by default).
+          expect: { poll: { timeout: 30_000 } },
           globalSetup: ['server/test/globalSetup.ts', 'client/e2e/globalSetup.ts'],
           env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
           testTimeout: 120_000,

@@ -138,7 +138,9 @@ describe('the browser upload through network faults', () => {
       await expect
         .poll(() => notice.textContent(), { timeout: 60_000 })
         .toMatch(/^Retrying — no usable answer from the server/);
-      await expect.poll(() => gateway.seen.filter((r) => r.status === 503).length).toBeGreaterThanOrEqual(5);
+      await expect
+        .poll(() => gateway.seen.filter((r) => r.status === 503).length, { timeout: 60_000 })
+        .toBeGreaterThanOrEqual(5);
       await screenshot(page, 'upload-retrying-app');
       expect(await page.getByText(/files failed/).count()).toBe(0);
       gateway.failWhen(null);
