@@ -243,7 +243,7 @@ export class UploadDriver {
             this.#bytesSent += body.byteLength;
             const etag = await putBytes(signed.url, signed.headers, body, this.#transferOptions(reread));
             this.#emit({ type: 'file-done', key: entry.key, bytes: body.byteLength });
-            await confirmations.add({ key: entry.key, etag, sha256 });
+            confirmations.add({ key: entry.key, etag, sha256 });
           } catch (error) {
             this.#recordFailure(entry, error, failed);
           }
@@ -318,7 +318,7 @@ export class UploadDriver {
       const complete = await this.#api.uploads.sign.mutate({ sessionId, method: 'POST', key: entry.key, uploadId });
       const etag = await completeMultipartUpload(complete.url, [...parts.values()], this.#transferOptions());
       this.#emit({ type: 'file-done', key: entry.key, bytes: file.size });
-      await confirmations.add({ key: entry.key, etag, sha256: sha256.digest('hex') });
+      confirmations.add({ key: entry.key, etag, sha256: sha256.digest('hex') });
     } catch (error) {
       this.#recordFailure(entry, error, failed);
     }
@@ -411,9 +411,13 @@ class Confirmations {
     private readonly sessionId: string,
   ) {}
 
-  async add(confirmation: Confirmation) {
+  /**
+   * Queues a confirmation; a full batch is sent without waiting for it, so no transfer slot idles on a round trip
+   * to the server. A send that fails keeps its files for the next one, and the final flush reports the failure.
+   */
+  add(confirmation: Confirmation) {
     this.#pending.push(confirmation);
-    if (this.#pending.length >= confirmEvery) await this.flush();
+    if (this.#pending.length >= confirmEvery) this.flush().catch(() => undefined);
     else this.#timer ??= setTimeout(() => this.flush().catch(() => undefined), confirmWithinMs);
   }
 
