@@ -17,7 +17,7 @@ import { startReporting, stopChildren } from './childProcesses.ts';
 import { fieldFolder } from './fieldFolder.ts';
 import { scratchDatabase } from './scratchDatabase.ts';
 
-const clients = Number(process.env.BENCH_LOAD_CLIENTS ?? 50);
+const clientCount = Number(process.env.BENCH_LOAD_CLIENTS ?? 50);
 const filesPerClient = Number(process.env.BENCH_LOAD_FILES ?? 2000);
 const planBatch = Number(process.env.BENCH_LOAD_PLAN_BATCH ?? 500);
 const signBatch = Number(process.env.BENCH_LOAD_SIGN_BATCH ?? 100);
@@ -88,7 +88,14 @@ async function runClient(
   return keys.length;
 }
 
-async function round(name: string, url: string, token: string, pid: number, pacing: { ramp: number; pause: number }) {
+async function round(
+  name: string,
+  url: string,
+  token: string,
+  pid: number,
+  pacing: { ramp: number; pause: number },
+  clients = clientCount,
+) {
   const api = createApi(url, { token });
   const places: Array<{ projectId: string; cycleId: string }> = [];
   for (let i = 0; i < Math.ceil(clients / clientsPerCycle); i++) {
@@ -148,10 +155,12 @@ const server = await startReporting<{ url: string; token: string; pid: number }>
 );
 try {
   console.log(
-    `bench:load on PostgreSQL: ${clients} clients, ${filesPerClient} files each, ${clientsPerCycle} clients per cycle;` +
+    `bench:load on PostgreSQL: ${clientCount} clients, ${filesPerClient} files each, ${clientsPerCycle} clients per cycle;` +
       ` plan ${planBatch} / signBatch ${signBatch} files per call`,
   );
   console.log(`paced: arrivals over ${rampMs / 1000} s, ${pauseMs} ms per signed batch; burst: all at once, no pause`);
+  // One client first, unmeasured, so the measured rounds do not time the server's JIT warming up.
+  await round('warmup', server.url, server.token, server.pid, { ramp: 0, pause: 0 }, 1);
   await round('paced', server.url, server.token, server.pid, { ramp: rampMs, pause: pauseMs });
   await round('burst', server.url, server.token, server.pid, { ramp: 0, pause: 0 });
 } finally {
