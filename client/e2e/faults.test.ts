@@ -2,6 +2,7 @@ import { cycleKeyPrefix } from '@data-uploader/shared';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SeededCompany, seedCompany, testPassword } from '../../server/test/harness.ts';
+import { type Fault, startS3Proxy } from '../../server/test/s3Proxy.ts';
 import {
   bucketListing,
   ledgerOf,
@@ -11,14 +12,39 @@ import {
   writeFolder,
 } from '../../server/test/uploadFixtures.ts';
 import { dropFolder, launchBrowser, planStat, screenshot, signInAs, startApp } from './browser.ts';
-import { type FaultProxy, startFaultProxy } from './faultProxy.ts';
 
-let proxy: FaultProxy;
+/**
+ * The shared test proxy with faults the test switches on and off: 503 SlowDown (as S3 answers under load) for
+ * the requests a predicate picks, and a slow link so that an upload is still under way when a fault starts.
+ */
+async function startSwitchableProxy() {
+  let failing: ((request: { method: string; url: string }) => boolean) | null = null;
+  let delayMs = 0;
+  const slowDown: Fault = {
+    kind: 'answer',
+    status: 503,
+    code: 'SlowDown',
+    message: 'Please reduce your request rate.',
+  };
+  const proxy = await startS3Proxy({
+    faultFor: (request) => (failing?.(request) ? slowDown : delayMs > 0 ? { kind: 'delay', ms: delayMs } : null),
+  });
+  return Object.assign(proxy, {
+    failWhen(predicate: typeof failing) {
+      failing = predicate;
+    },
+    delay(ms: number) {
+      delayMs = ms;
+    },
+  });
+}
+
+let proxy: Awaited<ReturnType<typeof startSwitchableProxy>>;
 let server: Awaited<ReturnType<typeof startApp>>;
 let browser: Browser;
 
 beforeAll(async () => {
-  proxy = await startFaultProxy();
+  proxy = await startSwitchableProxy();
   [server, browser] = await Promise.all([
     startApp({ MULTIPART_THRESHOLD_MIB: '5', PART_SIZE_MIB: '5', S3_PUBLIC_ENDPOINT: proxy.endpoint }),
     launchBrowser(),
@@ -77,7 +103,7 @@ async function expectAllStored(page: Page, upload: Awaited<ReturnType<typeof sta
 }
 
 const objectPuts = (bucket: string) =>
-  proxy.seen.filter((r) => r.method === 'PUT' && r.status === 200 && r.url.startsWith(`/${bucket}/`)).length;
+  proxy.requests.filter((r) => r.method === 'PUT' && r.status === 200 && r.url.startsWith(`/${bucket}/`)).length;
 
 describe('the browser upload through network faults', () => {
   it('waits out 20 s offline mid-upload and completes by itself, nothing failed and nothing clicked', async () => {
@@ -108,7 +134,7 @@ describe('the browser upload through network faults', () => {
     const { page } = upload;
     await expect.poll(() => objectPuts('slowdown-bucket'), { timeout: 60_000 }).toBeGreaterThanOrEqual(20);
     proxy.failWhen(({ method }) => method === 'PUT');
-    const refused = () => proxy.seen.filter((r) => r.status === 503).length;
+    const refused = () => proxy.requests.filter((r) => r.status === 503).length;
     const notice = page.getByTestId('network');
     await expect.poll(() => notice.textContent(), { timeout: 60_000 }).toMatch(/^Retrying — S3 returned 503/);
     // Long enough that Uppy's own quick retries are spent and the engine's backoff carries the files.
@@ -125,7 +151,7 @@ describe('the browser upload through network faults', () => {
 
   it('shows "Retrying" while the app itself answers 503, and completes once it answers again', async () => {
     // A second proxy, in front of the app: the page is loaded through it, so its API calls can be refused.
-    const gateway = await startFaultProxy();
+    const gateway = await startSwitchableProxy();
     gateway.forwardTo(server.url);
     try {
       proxy.delay(150);
@@ -139,7 +165,7 @@ describe('the browser upload through network faults', () => {
         .poll(() => notice.textContent(), { timeout: 60_000 })
         .toMatch(/^Retrying — no usable answer from the server/);
       await expect
-        .poll(() => gateway.seen.filter((r) => r.status === 503).length, { timeout: 60_000 })
+        .poll(() => gateway.requests.filter((r) => r.status === 503).length, { timeout: 60_000 })
         .toBeGreaterThanOrEqual(5);
       await screenshot(page, 'upload-retrying-app');
       expect(await page.getByText(/files failed/).count()).toBe(0);

@@ -120,7 +120,18 @@ function answerError(
   incoming.on('end', () => {
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.code}</Code><Message>${fault.message}</Message><RequestId>proxy-${record.arrivedAt.toFixed(3)}</RequestId></Error>`;
     record.status = fault.status;
-    outgoing.writeHead(fault.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+    // With the CORS headers S3 sends on its errors, so a browser sees the status and not an opaque network error.
+    outgoing.writeHead(fault.status, {
+      'content-type': 'application/xml',
+      'content-length': Buffer.byteLength(body),
+      ...(incoming.headers.origin
+        ? {
+            'access-control-allow-origin': incoming.headers.origin,
+            'access-control-expose-headers': 'ETag',
+            vary: 'Origin',
+          }
+        : {}),
+    });
     outgoing.end(body);
   });
 }
