@@ -1,15 +1,14 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { openPglite } from '@data-uploader/drizzle';
 import { createApi } from '@data-uploader/scripts/driver/api';
 import { defaultRetryPolicy } from '@data-uploader/scripts/driver/transfer';
 import { UploadDriver } from '@data-uploader/scripts/driver/uploadDriver';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { type AppProcess, freePort, isListening } from './appProcess.ts';
+import { startCli } from './cliProcess.ts';
 import { createTestDatabase } from './database.ts';
 import {
   appOn,
@@ -29,7 +28,6 @@ import { projectWithCycle, tokenOf, writeFolder } from './uploadFixtures.ts';
  * source folder, byte for byte.
  */
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -119,12 +117,8 @@ describe('the app killed with SIGKILL mid-upload', { timeout: 180_000 }, () => {
       await app.start();
       const { project, cycle } = await projectAndCycle(app, adminToken);
 
-      const cli = spawn(
-        process.execPath,
+      const cli = startCli(
         [
-          '--import',
-          'tsx',
-          'scripts/src/cli/main.ts',
           'upload',
           folder.root,
           '--project',
@@ -137,19 +131,10 @@ describe('the app killed with SIGKILL mid-upload', { timeout: 180_000 }, () => {
           '--retries',
           String(throughRestarts.retries),
         ],
-        {
-          cwd: repoRoot,
-          env: {
-            PATH: process.env.PATH ?? '',
-            HOME: home,
-            DATA_UPLOADER_SERVER: app.url,
-            DATA_UPLOADER_TOKEN: userToken,
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
+        { home, env: { DATA_UPLOADER_SERVER: app.url, DATA_UPLOADER_TOKEN: userToken } },
       );
       let stderr = '';
-      cli.stderr.on('data', (chunk) => {
+      cli.stderr?.on('data', (chunk) => {
         stderr += chunk;
       });
       const exited = new Promise<number | null>((resolve) => cli.once('close', resolve));
@@ -158,7 +143,7 @@ describe('the app killed with SIGKILL mid-upload', { timeout: 180_000 }, () => {
       // mid-transfer (its PUTs must wait for the embedded S3 server, which went down with the app).
       const faults: Array<Promise<void>> = [];
       let midTransfer = false;
-      for await (const line of createInterface({ input: cli.stdout })) {
+      for await (const line of createInterface({ input: cli.stdout as NodeJS.ReadableStream })) {
         const event = JSON.parse(line) as Record<string, unknown>;
         events.push(event);
         if (event.type === 'discovered') faults.push(killAndRestart(app));

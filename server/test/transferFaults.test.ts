@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createApi } from '@data-uploader/scripts/driver/api';
 import { defaultRetryPolicy } from '@data-uploader/scripts/driver/transfer';
 import { type DriverEvent, UploadDriver } from '@data-uploader/scripts/driver/uploadDriver';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, cliFinished, startCli } from './cliProcess.ts';
 import {
   type FaultCounts,
   type FaultProxy,
@@ -41,7 +40,6 @@ const faults: FaultRates = {
 };
 
 const smallFiles = 2000;
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 let proxy: FaultProxy;
 let server: TestServer;
@@ -79,27 +77,8 @@ afterAll(async () => {
 });
 
 /** The CLI in its own process, as an unattended job runs it: token and server in the environment, JSON events out. */
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts/src/cli/main.ts'), ...args], {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: home,
-      XDG_CONFIG_HOME: path.join(home, '.config'),
-      DATA_UPLOADER_SERVER: server.url,
-      DATA_UPLOADER_TOKEN: token,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+function runCli(args: string[]): Promise<CliRun> {
+  return cliFinished(startCli(args, { home, env: { DATA_UPLOADER_SERVER: server.url, DATA_UPLOADER_TOKEN: token } }));
 }
 
 function countsSince(before: FaultCounts): FaultCounts {

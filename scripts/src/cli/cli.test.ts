@@ -1,15 +1,15 @@
 // The harness reads what the server project's globalSetup provides; its typing of `inject` lives there.
 /// <reference path="../../../server/test/globalSetup.ts" />
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { schema } from '@data-uploader/drizzle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, cliFinished, startCli } from '../../../server/test/cliProcess.ts';
 import {
   apiClient,
   type SeededCompany,
@@ -33,15 +33,6 @@ import {
 } from '../../../server/test/uploadFixtures.ts';
 import { createMultipartUpload } from '../driver/transfer.ts';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const mainScript = path.join(repoRoot, 'scripts/src/cli/main.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let server: TestServer;
 let company: SeededCompany;
 let home: string;
@@ -49,37 +40,13 @@ let place: Awaited<ReturnType<typeof projectWithCycle>>;
 let userToken: string;
 const folders: string[] = [];
 
-/** The CLI as a person runs it: its own process, a temporary HOME, nothing in the environment but what is passed. */
 function start(args: string[], options: { env?: Record<string, string>; input?: string } = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainScript, ...args], {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: home,
-      XDG_CONFIG_HOME: path.join(home, '.config'),
-      ...options.env,
-    },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stdin?.end(options.input ?? '');
-  return child;
-}
-
-function finished(child: ChildProcess): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return startCli(args, { home, ...options });
 }
 
 /** Runs the CLI with the user's token and the test server in the environment, as an unattended job would. */
-function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
-  return finished(
+function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliRun> {
+  return cliFinished(
     start(args, {
       input: options.input,
       env: { DATA_UPLOADER_SERVER: server.url, DATA_UPLOADER_TOKEN: userToken, ...options.env },
@@ -131,7 +98,7 @@ afterAll(async () => {
 // Each test spawns several CLI processes (tsx start-up included), slow on a loaded CI machine.
 describe('data-uploader', { timeout: 90_000 }, () => {
   it('logs in (password on stdin), stores the token with mode 0600, answers whoami, and logout revokes it', async () => {
-    const login = await finished(
+    const login = await cliFinished(
       start(['login', '--server', server.url, '--username', company.users.user.username], {
         input: `${testPassword}\n`,
       }),
@@ -144,27 +111,27 @@ describe('data-uploader', { timeout: 90_000 }, () => {
     expect(stored).toMatchObject({ server: server.url });
     expect(stored.token).toMatch(/^du_/);
 
-    const me = await finished(start(['whoami', '--json']));
+    const me = await cliFinished(start(['whoami', '--json']));
     expect(me.code).toBe(0);
     expect(JSON.parse(me.stdout)).toMatchObject({ username: company.users.user.username, server: server.url });
 
-    const logout = await finished(start(['logout']));
+    const logout = await cliFinished(start(['logout']));
     expect(logout.code).toBe(0);
     await expect(stat(file)).rejects.toThrow();
     // The token itself is revoked on the server, not just forgotten here.
-    const revoked = await finished(start(['whoami', '--server', server.url, '--token', stored.token]));
+    const revoked = await cliFinished(start(['whoami', '--server', server.url, '--token', stored.token]));
     expect(revoked.code).toBe(3);
     expect(revoked.stderr).toMatch(/refused the credentials/);
   });
 
   it('refuses a wrong password and a wrong token with exit 3', async () => {
-    const login = await finished(
+    const login = await cliFinished(
       start(['login', '--server', server.url, '--username', company.users.user.username], { input: 'nope\n' }),
     );
     expect(login.code).toBe(3);
     const wrong = await cli(['projects'], { env: { DATA_UPLOADER_TOKEN: 'du_notavalidtoken' } });
     expect(wrong.code).toBe(3);
-    const none = await finished(start(['projects']));
+    const none = await cliFinished(start(['projects']));
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/Not signed in/);
   });
@@ -261,7 +228,7 @@ describe('data-uploader', { timeout: 90_000 }, () => {
     const child = start(['upload', root, ...target(), '--concurrency', '1', '--json'], {
       env: { DATA_UPLOADER_SERVER: server.url, DATA_UPLOADER_TOKEN: userToken },
     });
-    const done = finished(child);
+    const done = cliFinished(child);
     // Interrupt once some objects are in the bucket, well before all are.
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
       const present = (await bucketListing(server, place.project, prefix)).size;
@@ -319,7 +286,7 @@ describe('data-uploader', { timeout: 90_000 }, () => {
     const child = start(['upload', root, ...target(), '--concurrency', '2', '--json'], {
       env: { DATA_UPLOADER_SERVER: server.url, DATA_UPLOADER_TOKEN: userToken },
     });
-    const done = finished(child);
+    const done = cliFinished(child);
     // The driver confirms every 200 files or 2 s; kill once the ledger holds a first batch, before all are sent.
     let confirmed = 0;
     let sessionId = '';
@@ -371,7 +338,7 @@ describe('data-uploader', { timeout: 90_000 }, () => {
     const child = start(['upload', root, ...target(), '--concurrency', '1', '--json'], {
       env: { DATA_UPLOADER_SERVER: server.url, DATA_UPLOADER_TOKEN: userToken },
     });
-    const done = finished(child);
+    const done = cliFinished(child);
     let partsBefore = 0;
     for (const deadline = Date.now() + 30_000; partsBefore === 0 && Date.now() < deadline; ) {
       partsBefore = (await bucketState(server, place.project, prefix)).uploads[0]?.parts.length ?? 0;
