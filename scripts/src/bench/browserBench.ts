@@ -329,8 +329,13 @@ async function main() {
       await page.locator(selector).waitFor();
       return { context, page };
     };
+    // Polled with evaluate, not waitForFunction: the app's CSP forbids the eval that waitForFunction needs.
     const waitFor = async (page: Page, expression: string, timeout: number) => {
-      await page.waitForFunction(expression, undefined, { timeout, polling: 200 });
+      const until = performance.now() + timeout;
+      while (!(await page.evaluate(expression))) {
+        if (performance.now() > until) throw new Error(`timed out after ${s(timeout)} waiting for ${expression}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
       return probes(page);
     };
 
