@@ -14,6 +14,9 @@ import { allowed } from '../permissions.ts';
 import { trpc } from '../trpc.ts';
 import { UploadRun } from '../upload/uploadRun.ts';
 
+/** How often the page is drawn at most while uploading. */
+const uploadingRedrawMs = 250;
+
 /** Upload a folder into one cycle: drop or pick, see the plan, send, and see what the bucket verified. */
 export function Upload() {
   const params = useParams<{ projectId: string; cycleId: string }>();
@@ -43,11 +46,25 @@ export function Upload() {
   const [label, setLabel] = createSignal('');
   const [run, setRun] = createSignal<UploadRun>();
   let frame = 0;
-  const changed = () => {
-    frame ||= requestAnimationFrame(() => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let drawnAt = 0;
+  const draw = () => {
+    frame = requestAnimationFrame(() => {
       frame = 0;
+      drawnAt = performance.now();
       setVersion((v) => v + 1);
     });
+  };
+  const changed = () => {
+    if (frame || timer) return;
+    // While bytes move, progress drawn a few times a second reads as well as at 60 frames, and the renderer's
+    // time goes to the uploads instead.
+    const wait = run()?.phase === 'uploading' ? drawnAt + uploadingRedrawMs - performance.now() : 0;
+    if (wait <= 0) return draw();
+    timer = setTimeout(() => {
+      timer = undefined;
+      draw();
+    }, wait);
   };
   const view = createMemo(() => {
     version();
@@ -75,6 +92,7 @@ export function Upload() {
   onCleanup(() => {
     window.removeEventListener('pagehide', onPageHide);
     clearInterval(ticker);
+    clearTimeout(timer);
     cancelAnimationFrame(frame);
     run()?.destroy();
   });

@@ -5,7 +5,7 @@ import { FileHasher } from './fileHasher.ts';
 import type { ScanCounters, ScannedFile } from './folderScan.ts';
 import { type Amount, type PlanAnswer, PlanTally, type SensorTally } from './planTally.ts';
 import { ProgressMeter, type ProgressSnapshot } from './progressMeter.ts';
-import { PutUrlCache } from './putUrlCache.ts';
+import { type LaneOutcome, PutLane } from './putLane.ts';
 import { RecordBatcher } from './recordBatcher.ts';
 import { isTransient, retrying, transientReason } from './retryPolicy.ts';
 import { RetryQueue } from './retryQueue.ts';
@@ -102,9 +102,11 @@ export class UploadRun {
 
   readonly #options: RunOptions;
   readonly #api: Api;
-  readonly #putUrls = new PutUrlCache();
   readonly #partSizes: Map<number, number>;
+  /** Multipart files, through Uppy. */
   readonly #window = new TransferWindow<Transfer>(windowSize, refillAt);
+  /** Files sent in one PUT, outside Uppy. */
+  readonly #puts: PutLane<Transfer>;
   readonly #finishedIds: string[] = [];
   readonly #conflicted: ScannedFile[] = [];
   readonly #manifestFiles: ManifestFile[] = [];
@@ -134,14 +136,25 @@ export class UploadRun {
     this.#options = options;
     this.#api = options.api;
     this.sessionId = options.sessionId ?? null;
-    const { uppy, partSizes } = createUploader({
-      api: options.api,
-      sessionId: () => this.sessionId,
-      putUrls: this.#putUrls,
-    });
+    const { uppy, partSizes } = createUploader({ api: options.api, sessionId: () => this.sessionId });
     this.uppy = uppy;
     this.#partSizes = partSizes;
     const recordError = (error: unknown) => this.#fail(error);
+    this.#puts = new PutLane<Transfer>({
+      signMany: (keys) =>
+        this.#call(() =>
+          this.#api.uploads.signBatch.mutate({ sessionId: this.#session(), requests: keys.map((key) => ({ key })) }),
+        ),
+      signOne: (key) =>
+        this.#call(() => this.#api.uploads.sign.mutate({ sessionId: this.#session(), method: 'PUT', key })),
+      onOutcome: (transfer, outcome) => this.#putSettled(transfer, outcome),
+      onProgress: (transfer, bytes) => {
+        this.meter.progress(transfer.key, bytes);
+        this.#changed();
+      },
+      onError: recordError,
+      holding: () => this.#holding(),
+    });
     this.#confirms = new RecordBatcher({
       send: (files) => this.#call(() => this.#api.uploads.confirm.mutate({ sessionId: this.#session(), files })),
       size: 500,
@@ -204,6 +217,7 @@ export class UploadRun {
     if (this.phase === 'cancelled' || this.phase === 'finished') return;
     this.started = true;
     this.phase = 'uploading';
+    this.#puts.start();
     this.#changed();
     this.#scheduleFeed();
   }
@@ -212,6 +226,7 @@ export class UploadRun {
     if (this.phase !== 'uploading') return;
     this.phase = 'paused';
     this.uppy.pauseAll();
+    this.#puts.pause();
     this.#changed();
   }
 
@@ -219,6 +234,7 @@ export class UploadRun {
     if (this.phase !== 'paused') return;
     this.phase = 'uploading';
     this.uppy.resumeAll();
+    this.#puts.start();
     this.#changed();
     this.#scheduleFeed();
   }
@@ -227,6 +243,7 @@ export class UploadRun {
   async cancel() {
     this.phase = 'cancelled';
     this.#window.clear();
+    this.#puts.cancel();
     this.#retries.clear();
     this.uppy.cancelAll();
     this.#changed();
@@ -258,7 +275,7 @@ export class UploadRun {
     this.failures.clear();
     for (const { transfer } of failed) {
       this.meter.retry();
-      this.#window.push(transfer);
+      this.#sendAgain(transfer);
     }
     if (this.phase === 'finishing') this.phase = 'uploading';
     this.#changed();
@@ -314,6 +331,7 @@ export class UploadRun {
     window.removeEventListener('online', this.#onOnline);
     window.removeEventListener('offline', this.#onOffline);
     this.#hasher.destroy();
+    this.#puts.close();
     this.uppy.destroy();
   }
 
@@ -374,7 +392,8 @@ export class UploadRun {
       this.tally.add(tallyEntry(answer, scanned.file.size));
       if (answer.decision === 'conflict') this.#conflicted.push(scanned);
       const transfer = transferOf(answer, scanned);
-      if (transfer) this.#window.push(transfer);
+      if (transfer?.multipart) this.#window.push(transfer);
+      else if (transfer) this.#puts.push(transfer);
     });
     this.#changed();
     this.#scheduleFeed();
@@ -397,22 +416,52 @@ export class UploadRun {
     this.uppy.on('upload-error', (file, error) => {
       const transfer = file && this.#window.get(file.id);
       if (!file || !transfer) return;
-      const message = error?.message ?? 'Upload failed';
       // The file Uppy passes is as it was when the upload began: the multipart upload id is in its current state.
       const uploadId = this.uppy.getFile(file.id)?.s3Multipart?.uploadId ?? transfer.uploadId;
-      const carried = { ...transfer, uploadId };
-      if (this.phase !== 'cancelled' && isTransient(error) && this.#retries.failed(transfer.key, carried) !== null) {
-        this.meter.setBack(file.id);
-        this.#lastTransient = transientReason(error);
-        this.#scheduleRetries();
-        this.#leaveWindow(file.id);
-        return;
-      }
-      this.meter.fail(file.id);
-      this.failures.set(transfer.key, { transfer: carried, error: message });
-      this.#failureRecords.add({ key: transfer.key, error: message.slice(0, 2000) });
+      this.#transferFailed({ ...transfer, uploadId }, file.id, error, isTransient(error));
       this.#leaveWindow(file.id);
     });
+  }
+
+  /** A file sent in one PUT has an answer: it arrived, or the retry policy decides what happens to it. */
+  #putSettled(transfer: Transfer, outcome: LaneOutcome) {
+    if ('sha256' in outcome) {
+      this.#retries.succeeded(transfer.key);
+      this.#lastTransient = null;
+      this.meter.complete(transfer.key, transfer.relativePath, transfer.file.size);
+      this.#confirms.add({ key: transfer.key, sha256: outcome.sha256 });
+    } else {
+      const error = Object.assign(new Error(outcome.error), outcome.status === null ? {} : { status: outcome.status });
+      this.#transferFailed(transfer, transfer.key, error, outcome.readable && isTransient(error));
+    }
+    this.#changed();
+    this.#scheduleFeed();
+  }
+
+  /** A transient failure waits out a pause and is sent again; any other is listed (and recorded) as failed. */
+  #transferFailed(transfer: Transfer, meterId: string, error: unknown, transient: boolean) {
+    if (this.phase !== 'cancelled' && transient && this.#retries.failed(transfer.key, transfer) !== null) {
+      this.meter.setBack(meterId);
+      this.#lastTransient = transientReason(error);
+      this.#scheduleRetries();
+      return;
+    }
+    const message = (error instanceof Error && error.message) || 'Upload failed';
+    this.meter.fail(meterId);
+    this.failures.set(transfer.key, { transfer, error: message });
+    this.#failureRecords.add({ key: transfer.key, error: message.slice(0, 2000) });
+  }
+
+  /** Back into the queue it came from, ahead of the files never tried. */
+  #sendAgain(transfer: Transfer) {
+    if (transfer.multipart) this.#window.pushAgain(transfer);
+    else this.#puts.pushAgain(transfer);
+  }
+
+  /** While failed files probe a fault, new ones wait; once none is left to probe with, they go on. */
+  #holding(): boolean {
+    const probing = this.#retries.size > 0 || this.#window.inside > 0 || this.#puts.inFlight > 0;
+    return this.#retries.failing && probing;
   }
 
   #leaveWindow(fileId: string) {
@@ -435,18 +484,17 @@ export class UploadRun {
   async #feed() {
     if (this.#finishedIds.length > 0) this.uppy.removeFiles(this.#finishedIds.splice(0));
     if (!this.started || this.phase !== 'uploading') return;
-    // While failed files probe a fault, new ones wait; once none is left to probe with, they go on.
-    const holding = this.#retries.failing && (this.#retries.size > 0 || this.#window.inside > 0);
-    const batch = this.#window.nextBatch({ onlyAgain: holding });
+    this.#puts.pump();
+    const batch = this.#window.nextBatch({ onlyAgain: this.#holding() });
     if (batch.length > 0) await this.#addToWindow(batch);
-    else if (this.#window.drained && this.#retries.size === 0) this.#maybeFinish();
+    else if (this.#window.drained && this.#puts.drained && this.#retries.size === 0) this.#maybeFinish();
   }
 
   /** Puts the failed files whose pause is over back into the window, and waits for the next one. */
   #scheduleRetries() {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
-    for (const transfer of this.#retries.due()) this.#window.pushAgain(transfer);
+    for (const transfer of this.#retries.due()) this.#sendAgain(transfer);
     this.#scheduleFeed();
     const next = this.#retries.nextDueIn();
     if (next !== null) this.#retryTimer = setTimeout(() => this.#scheduleRetries(), next);
@@ -454,17 +502,6 @@ export class UploadRun {
   }
 
   async #addToWindow(batch: Transfer[]) {
-    const singles = batch.filter((transfer) => !transfer.multipart).map((transfer) => transfer.key);
-    try {
-      const sessionId = this.#session();
-      await this.#call(() => this.#putUrls.prefetch(this.#api, sessionId, singles));
-    } catch {
-      // Each file then asks for its own URL through `sign`, which reports a real problem file by file.
-    }
-    if (this.phase === 'cancelled') {
-      this.#window.abandon(batch.length);
-      return;
-    }
     for (const transfer of batch) {
       if (transfer.partSize) this.#partSizes.set(transfer.file.size, transfer.partSize);
       if (!this.#hashes.has(transfer.key)) {

@@ -1,7 +1,6 @@
 import AwsS3 from '@uppy/aws-s3';
 import Uppy, { type Meta } from '@uppy/core';
 import type { trpc } from '../trpc.ts';
-import type { PutUrlCache } from './putUrlCache.ts';
 
 /** What each file in the Uppy window carries: the key and method the plan decided on the server. */
 export interface WindowMeta extends Meta {
@@ -14,17 +13,17 @@ export interface WindowMeta extends Meta {
 export interface UploaderOptions {
   api: typeof trpc;
   sessionId: () => string | null;
-  putUrls: PutUrlCache;
 }
 
-/** Files Uppy uploads at once: the browser's six connections per host. */
+/** Multipart files Uppy uploads at once: the browser's six connections per host. */
 const filesAtOnce = 6;
 
 /**
- * Uppy with the S3 plugin on our signing procedure. Keys come from the plan (never from Uppy), multipart and
- * part size too, so a resumed upload lists the same part numbers it started with.
+ * Uppy with the S3 plugin on our signing procedure, for the multipart files (putLane.ts sends the others). Keys
+ * come from the plan (never from Uppy), part size too, so a resumed upload lists the same part numbers it started
+ * with.
  */
-export function createUploader({ api, sessionId, putUrls }: UploaderOptions) {
+export function createUploader({ api, sessionId }: UploaderOptions) {
   const partSizes = new Map<number, number>();
   const uppy = new Uppy<WindowMeta, Record<string, never>>({ autoProceed: false, allowMultipleUploadBatches: true });
   uppy.use(AwsS3<WindowMeta, Record<string, never>>, {
@@ -37,10 +36,6 @@ export function createUploader({ api, sessionId, putUrls }: UploaderOptions) {
     async signRequest(request) {
       const id = sessionId();
       if (!id) throw new Error('No upload session');
-      if (request.method === 'PUT' && !('uploadId' in request)) {
-        const cached = putUrls.take(request.key);
-        if (cached) return cached;
-      }
       return api.uploads.sign.mutate({ sessionId: id, ...request });
     },
   });

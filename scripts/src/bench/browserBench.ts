@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 
 import { type Api, createApi } from '../driver/api.ts';
+import { type BareChromium, dropFolderBare, launchBareChromium } from './bareChromium.ts';
 import {
   type Browser,
   clientRoot,
@@ -18,7 +19,7 @@ import {
   mainThreadMeter,
   type Page,
   type Probes,
-  probes,
+  probeScript,
   sourceMapResolver,
   staticServer,
   summariseTasks,
@@ -28,6 +29,7 @@ import {
 import { writeComparisonPages } from './browserPages.ts';
 import { median, run, startReporting, stopChildren } from './childProcesses.ts';
 import { fieldFolder } from './fieldFolder.ts';
+import { cpuByProcessGroup, cpuPerUnit, cpuText } from './processCpu.ts';
 import { scratchDatabase } from './scratchDatabase.ts';
 
 const MB = 1_000_000;
@@ -60,6 +62,22 @@ function printTrace(trace: Awaited<ReturnType<Awaited<ReturnType<typeof traceMai
         `${task.cpuMs === null ? '' : `, of which the thread ran ${msText(task.cpuMs)}`}): ` +
         task.top.map(({ name, ms }) => `${name} ${msText(ms)}`).join('; '),
     );
+  }
+}
+
+/** The children's user and system time from the last line of bash's `times` (`0m1.234s 0m0.567s`), in ms. */
+function childCpuMs(stdout: string): number {
+  const last = stdout.trim().split('\n').at(-1) ?? '';
+  return [...last.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+    (sum, [, minutes, seconds]) => sum + (Number(minutes) * 60 + Number(seconds)) * 1000,
+    0,
+  );
+}
+
+/** The upload page's end: every file of the folder uploaded and verified, or the run is not a figure. */
+function checkResult(bench: Probes, files: number) {
+  if (bench.resultTitle !== 'Upload complete and verified' || !String(bench.resultText).startsWith(count(files))) {
+    throw new Error(`the upload page ended with "${bench.resultTitle}": ${bench.resultText}`);
   }
 }
 
@@ -330,13 +348,46 @@ async function main() {
       return { context, page };
     };
     // Polled with evaluate, not waitForFunction: the app's CSP forbids the eval that waitForFunction needs.
-    const waitFor = async (page: Page, expression: string, timeout: number) => {
+    const waitFor = async (
+      page: { evaluate(expression: string): Promise<unknown> },
+      expression: string,
+      timeout: number,
+    ) => {
       const until = performance.now() + timeout;
       while (!(await page.evaluate(expression))) {
         if (performance.now() > until) throw new Error(`timed out after ${s(timeout)} waiting for ${expression}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      return probes(page);
+      return (await page.evaluate('window.__bench')) as Probes;
+    };
+    /**
+     * The small-file upload in Chromium without Playwright (bareChromium.ts): signed in, a new cycle's upload
+     * page, the folder dropped, Upload clicked; answers the probes and the CPU each process group spent per file.
+     */
+    const bareUpload = async (bare: BareChromium, dir: string, files: number) => {
+      const cycle = await api.cycles.create.mutate({ projectId: project.id });
+      const page = await bare.newPage(probeScript(server.s3));
+      await page.goto(`${server.url}/sign-in`);
+      const credentials = JSON.stringify({ username: server.username, password: server.password });
+      const signedIn = await page.evaluate(
+        `fetch('/trpc/auth.login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: ${JSON.stringify(credentials)} }).then((r) => r.status)`,
+      );
+      if (signedIn !== 200) throw new Error(`signing in answered ${signedIn}`);
+      await page.goto(`${server.url}/projects/${project.id}/cycles/${cycle.id}/upload`);
+      await waitFor(page, `document.querySelector(${JSON.stringify(dropZone)}) !== null`, 60_000);
+      await page.evaluate(`(${watcherSource})(${files})`);
+      const before = await cpuByProcessGroup();
+      await dropFolderBare(page, dropZone, dir);
+      const clickUpload = `(() => {
+        const button = [...document.querySelectorAll('button.primary')].find((b) => b.textContent.trim() === 'Upload');
+        button?.click();
+        return Boolean(button);
+      })()`;
+      await waitFor(page, clickUpload, 60_000);
+      const bench = await waitFor(page, 'window.__bench.resultAt != null', 300_000 + files * 100);
+      const cpu = cpuPerUnit(before, await cpuByProcessGroup(), files);
+      await page.close();
+      return { bench, cpu };
     };
 
     if (only.has('big')) {
@@ -552,30 +603,36 @@ async function main() {
         rcloneEnv,
       );
       const ours: number[] = [];
-      const oursUpload: number[] = [];
+      const instrumented: number[] = [];
       const theirs: number[] = [];
+      const bare = await launchBareChromium();
       // With BENCH_BROWSER_PROFILE, one more browser run under the CPU profiler, left out of the figures.
       for (let i = 1; i <= runs + (profile ? 1 : 0); i++) {
         const profiled = profile && i > runs;
+        let bareText = '';
+        if (!profiled) {
+          const { bench, cpu } = await bareUpload(bare, folder.dir, smallFiles);
+          checkResult(bench, smallFiles);
+          const ms = mark(bench, 'resultAt') as number;
+          ours.push(smallFiles / (ms / 1000));
+          bareText = `browser ${s(ms)} (${(smallFiles / (ms / 1000)).toFixed(1)} files/s), CPU per file ${cpuText(cpu)}`;
+        }
         const { context, page } = await uploadPage();
         await page.evaluate(`(${watcherSource})(${smallFiles})`);
         const requests = await recordRequests(page, server.s3);
         const meter = await mainThreadMeter(page);
         const profiler = profiled ? await cpuProfile(page, resolveSource) : null;
         const tracer = profiled ? await traceMainThread(chromium, page) : null;
+        const cpuBefore = await cpuByProcessGroup();
         requests.setOrigin(await dropFolder(page, dropZone, folder.dir));
         await page.getByRole('button', { name: 'Upload', exact: true }).click({ timeout: 60_000 });
         const bench = await waitFor(page, 'window.__bench.resultAt != null', 300_000 + smallFiles * 100);
+        const browserCpu = cpuPerUnit(cpuBefore, await cpuByProcessGroup(), smallFiles);
         const busy = await meter.stop();
         const cpu = await profiler?.stop(20);
         const trace = await tracer?.stop(20);
         await context.close();
-        if (
-          bench.resultTitle !== 'Upload complete and verified' ||
-          !String(bench.resultText).startsWith(count(smallFiles))
-        ) {
-          throw new Error(`the upload page ended with "${bench.resultTitle}": ${bench.resultText}`);
-        }
+        checkResult(bench, smallFiles);
         const browserMs = mark(bench, 'resultAt') as number;
         const firstS3 = (bench.firstS3 as number) - (bench.dropAt as number);
         const tasks = summariseTasks(bench.longtasks, bench.dropAt as number, bench.resultAt as number);
@@ -589,24 +646,38 @@ async function main() {
         const callsOf = (kind: string) => requests.all(kind).length;
 
         const browserText = `browser ${s(browserMs)} (${(smallFiles / (browserMs / 1000)).toFixed(1)} files/s; first S3 request at ${s(firstS3)}, planned at ${s(mark(bench, 'plannedAt') ?? 0)}, finish sent at ${s(finish?.startMs ?? 0)} and answered at ${s(finish?.endMs ?? 0)})`;
+        let rcloneCpuText = '';
         if (profiled) {
           console.log(`  [profiled] ${browserText}`);
         } else {
+          const rcloneBefore = await cpuByProcessGroup();
+          // bash's `times` prints the CPU its children used: rclone's own, read after it has ended.
           const rclone = await run(
-            'rclone',
-            ['copy', folder.dir, `peer:browser-bench/rclone-${i}/`, '--transfers', String(transfers)],
+            'bash',
+            [
+              '-c',
+              'rclone "$@" && times',
+              'rclone',
+              'copy',
+              folder.dir,
+              `peer:browser-bench/rclone-${i}/`,
+              '--transfers',
+              String(transfers),
+            ],
             rcloneEnv,
           );
+          const rcloneCpu = cpuPerUnit(rcloneBefore, await cpuByProcessGroup(), smallFiles);
+          rcloneCpu.push({ group: 'rclone', ms: childCpuMs(rclone.stdout) / smallFiles });
+          rcloneCpuText = cpuText(rcloneCpu);
           const { stdout } = await run('rclone', ['size', '--json', `peer:browser-bench/rclone-${i}/`], rcloneEnv);
           const listed = JSON.parse(stdout) as { count: number };
           if (listed.count !== smallFiles)
             throw new Error(`rclone run ${i}: the listing holds ${listed.count} objects`);
-          ours.push(smallFiles / (browserMs / 1000));
-          oursUpload.push(smallFiles / ((browserMs - firstS3) / 1000));
+          instrumented.push(smallFiles / (browserMs / 1000));
           theirs.push(smallFiles / (rclone.ms / 1000));
-          console.log(
-            `  [${i}] ${browserText} | rclone ${s(rclone.ms)} (${(smallFiles / (rclone.ms / 1000)).toFixed(1)} files/s)`,
-          );
+          console.log(`  [${i}] without DevTools watching: ${bareText}`);
+          console.log(`      with Playwright (DevTools network events on): ${browserText}`);
+          console.log(`      rclone ${s(rclone.ms)} (${(smallFiles / (rclone.ms / 1000)).toFixed(1)} files/s)`);
         }
         console.log(
           `      browser: ${puts.length} S3 PUTs (${failedPuts} failed; ${msText(median(putDurations))} median, ` +
@@ -616,6 +687,8 @@ async function main() {
             `${callsOf('uploads.sign')} sign, ${callsOf('uploads.plan')} plan, ${confirms.length} confirm ` +
             `(${msText(median(confirms.map((entry) => entry.durationMs ?? 0)))} median) calls`,
         );
+        console.log(`      CPU per file, browser run with Playwright: ${cpuText(browserCpu)}`);
+        if (rcloneCpuText) console.log(`      CPU per file, rclone run: ${rcloneCpuText}`);
         console.log(`      browser requests: ${[...requests.kinds()].map(([kind, n]) => `${kind} ×${n}`).join(', ')}`);
         console.log(
           `      browser: ${tasksText(tasks)}; main thread busy ${s(busy.taskMs)} (script ${s(busy.scriptMs)}, ` +
@@ -629,8 +702,9 @@ async function main() {
         }
         if (trace) printTrace(trace);
       }
+      await bare.close();
       figure('3 browser upload page, drop → verified', ours, 'files/s');
-      figure('3 browser, first S3 request → verified', oursUpload, 'files/s', '(info)');
+      figure('3 same, with Playwright attached', instrumented, 'files/s', '(info)');
       figure(`3 rclone copy --transfers ${transfers}`, theirs, 'files/s');
       const ratio = ours.map((value, index) => value / (theirs[index] as number));
       figure('3 ratio browser / rclone', ratio, '×', '≥ 0.7×', median(ratio) >= 0.7);

@@ -101,7 +101,12 @@ const probeSource = `(prefix) => {
  * kept as source text: this package is type-checked without the DOM library.
  */
 export async function installProbes(context: BrowserContext, s3Prefix: string | null) {
-  await context.addInitScript({ content: `(${probeSource})(${JSON.stringify(s3Prefix)});` });
+  await context.addInitScript({ content: probeScript(s3Prefix) });
+}
+
+/** The probes as a script to run before the page's own (see installProbes). */
+export function probeScript(s3Prefix: string | null): string {
+  return `(${probeSource})(${JSON.stringify(s3Prefix)});`;
 }
 
 export function probes(page: Page): Promise<Probes> {
