@@ -10,6 +10,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketCorsCommand,
   GetBucketCorsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -587,6 +588,28 @@ describe('embedded S3 server', () => {
       expect((await preflight(`${server.endpoint}/nodelete/x?uploadId=1`, 'DELETE')).status).toBe(403);
       await s3.send(new CreateBucketCommand({ Bucket: 'nocors' }));
       const response = await preflight(`${server.endpoint}/nocors/x`, 'PUT');
+      expect(response.status).toBe(403);
+      expect(xml.parse(await response.text()).Error.Message).toBe('CORS is not enabled for this bucket.');
+    });
+
+    it('answers a changed or deleted CORS rule from the next request on (the rules are kept in memory)', async () => {
+      await s3.send(new CreateBucketCommand({ Bucket: 'changing' }));
+      const url = `${server.endpoint}/changing/x`;
+      const putRule = (methods: string[]) =>
+        s3.send(
+          new PutBucketCorsCommand({
+            Bucket: 'changing',
+            CORSConfiguration: { CORSRules: [{ ...CORS_RULE, AllowedMethods: methods }] },
+          }),
+        );
+      await putRule(['GET', 'PUT']);
+      expect((await preflight(url, 'PUT')).status).toBe(200);
+      expect((await preflight(url, 'DELETE')).status).toBe(403);
+      await putRule(['GET', 'DELETE']);
+      expect((await preflight(url, 'PUT')).status).toBe(403);
+      expect((await preflight(url, 'DELETE')).status).toBe(200);
+      await s3.send(new DeleteBucketCorsCommand({ Bucket: 'changing' }));
+      const response = await preflight(url, 'DELETE');
       expect(response.status).toBe(403);
       expect(xml.parse(await response.text()).Error.Message).toBe('CORS is not enabled for this bucket.');
     });

@@ -70,6 +70,16 @@ async function checkPresigned(req: IncomingMessage, target: S3Target): Promise<v
   }
 }
 
+/** One signer for every check: it keeps the day's signing key instead of deriving it (four HMACs) per request. */
+const signer = new SignatureV4({
+  credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+  region: REGION,
+  service: 's3',
+  sha256: Sha256,
+  uriEscapePath: false, // S3 signs the path as sent, without the double encoding other services use
+  applyChecksum: false,
+});
+
 /**
  * Recomputes X-Amz-Signature by presigning the request as received: same method, raw path, query minus the
  * signer's own parameters, and only the headers the URL says were signed. S3 presigned URLs sign the payload
@@ -95,14 +105,6 @@ async function presignedSignature(
     // A signed header the request lacks can never verify; an empty string makes the comparison fail.
     headers[name] = Array.isArray(value) ? value.join(',') : (value ?? '');
   }
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
-    region: REGION,
-    service: 's3',
-    sha256: Sha256,
-    uriEscapePath: false, // S3 signs the path as sent, without the double encoding other services use
-    applyChecksum: false,
-  });
   const presigned = await signer.presign(
     { method: target.method, protocol: 'http:', hostname: '127.0.0.1', path: target.rawPath, query, headers },
     {

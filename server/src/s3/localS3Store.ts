@@ -11,6 +11,9 @@ export interface S3rverStore {
   /** `<dir>/<bucket>/<key dirs>/<name>._S3rver_<resource>`; with no key: `<dir>/<bucket>/._S3rver_<resource>`. */
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   getSubresource(bucket: string, key: undefined, type: 'cors'): Promise<S3rverCorsConfig | null>;
+  putSubresource(bucket: string, key: string | undefined, resource: object): Promise<void>;
+  deleteSubresource(bucket: string, key: string | undefined, type: string): Promise<void>;
+  deleteBucket(bucket: string): Promise<void>;
   /** Concatenates the listed part files into the object and removes the upload folder. */
   putObjectMultipart(
     bucket: string,
@@ -51,5 +54,42 @@ type S3rverConstructor = new (options: { directory: string; silent: boolean; vho
 export function createS3rver(directory: string): S3rverApp {
   const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
   // Path-style only: the app and the CLI always use forcePathStyle with an IP endpoint.
-  return new S3rver({ directory, silent: true, vhostBuckets: false });
+  const app = new S3rver({ directory, silent: true, vhostBuckets: false });
+  cacheBucketConfigs(app.store);
+  return app;
+}
+
+/**
+ * Keeps each bucket's configuration documents (CORS, website) in memory. s3rver reads both from disk on every
+ * request, and the front reads CORS on every preflight: with thousands of small files, those reads were the
+ * largest part of the embedded server's CPU. Every change to them goes through this same store, which empties
+ * the cache, so what it answers is always what is on disk.
+ */
+function cacheBucketConfigs(store: S3rverStore) {
+  const cache = new Map<string, Promise<S3rverCorsConfig | null>>();
+  const read = store.getSubresource.bind(store);
+  store.getSubresource = (bucket, key, type) => {
+    if (key !== undefined) return read(bucket, key, type);
+    const name = `${bucket}/${type}`;
+    let config = cache.get(name);
+    if (!config) {
+      config = read(bucket, key, type);
+      cache.set(name, config);
+      config.catch(() => cache.delete(name));
+    }
+    return config;
+  };
+  const emptyingCache =
+    <A extends unknown[]>(change: (...args: A) => Promise<void>) =>
+    async (...args: A) => {
+      cache.clear();
+      try {
+        await change(...args);
+      } finally {
+        cache.clear(); // a read that began during the change may have cached the old document
+      }
+    };
+  store.putSubresource = emptyingCache(store.putSubresource.bind(store));
+  store.deleteSubresource = emptyingCache(store.deleteSubresource.bind(store));
+  store.deleteBucket = emptyingCache(store.deleteBucket.bind(store));
 }
