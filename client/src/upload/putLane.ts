@@ -86,15 +86,14 @@ export class PutLane<T extends PutTransfer> {
     this.#transport.listen((report) => this.#receive(report));
   }
 
+  /** Queues a file; it goes at the next pump (planning adds thousands at a time, so it does not pump itself). */
   push(transfer: T) {
     this.#queue.push(transfer);
-    this.pump();
   }
 
-  /** A file that failed and is to be sent again, ahead of those never tried. */
+  /** A file that failed and is to be sent again, ahead of those never tried; it too waits for the next pump. */
   pushAgain(transfer: T) {
     this.#again.push(transfer);
-    this.pump();
   }
 
   start() {
@@ -143,16 +142,28 @@ export class PutLane<T extends PutTransfer> {
     this.#dropExpired();
     const holding = this.#options.holding();
     const jobs: PutJob[] = [];
-    const kept: Array<SignedEntry<T>> = [];
-    for (const entry of this.#signed) {
-      if ((holding && !entry.again) || !this.#roomFor(entry.transfer.file.size)) kept.push(entry);
-      else {
-        this.#inFlight.set(entry.transfer.key, entry);
-        this.#inFlightBytes += entry.transfer.file.size;
-        jobs.push({ key: entry.transfer.key, file: entry.transfer.file, ...entry.signed });
+    const dispatch = (entry: SignedEntry<T>) => {
+      this.#inFlight.set(entry.transfer.key, entry);
+      this.#inFlightBytes += entry.transfer.file.size;
+      jobs.push({ key: entry.transfer.key, file: entry.transfer.file, ...entry.signed });
+    };
+    if (holding) {
+      // Only files being sent again go, wherever they are among the signed ones.
+      this.#signed = this.#signed.filter((entry) => {
+        if (!entry.again || !this.#roomFor(entry.transfer.file.size)) return true;
+        dispatch(entry);
+        return false;
+      });
+    } else {
+      // In order, while there is room: this runs after every few answers, so it only touches what it sends.
+      let taken = 0;
+      for (const entry of this.#signed) {
+        if (!this.#roomFor(entry.transfer.file.size)) break;
+        dispatch(entry);
+        taken += 1;
       }
+      this.#signed.splice(0, taken);
     }
-    this.#signed = kept;
     if (jobs.length > 0) this.#transport.post({ type: 'send', jobs });
     if (this.#signed.length < signBelow) void this.#signNext(holding);
   }
@@ -165,8 +176,9 @@ export class PutLane<T extends PutTransfer> {
   /** URLs are used well before they expire, or signed again: a long pause must not send an expired URL. */
   #dropExpired() {
     const now = this.#now();
+    // Entries are signed in order, so the first is the oldest: most pumps end here.
+    if ((this.#signed[0]?.until ?? Number.POSITIVE_INFINITY) > now) return;
     const stale = this.#signed.filter((entry) => entry.until <= now);
-    if (stale.length === 0) return;
     this.#signed = this.#signed.filter((entry) => entry.until > now);
     for (const entry of stale) (entry.again ? this.#again : this.#queue).push(entry.transfer);
   }
