@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY } from './localS3.ts';
 import { S3Error, type S3Target } from './localS3Http.ts';
+import { NodeSha256 } from './presigner.ts';
 
 const MAX_EXPIRES_SECONDS = 604_800;
 /** Query parameters the signer adds itself; everything else in the query was part of what was signed. */
@@ -75,7 +75,7 @@ const signer = new SignatureV4({
   credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
   region: REGION,
   service: 's3',
-  sha256: Sha256,
+  sha256: NodeSha256,
   uriEscapePath: false, // S3 signs the path as sent, without the double encoding other services use
   applyChecksum: false,
 });

@@ -15,7 +15,7 @@ const toBytes = (data: SourceData): Uint8Array | string =>
   typeof data === 'string' ? data : data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
 
 /** SHA-256 for the signer from node:crypto: several times faster than the pure-JS default. */
-class NodeSha256 implements Checksum {
+export class NodeSha256 implements Checksum {
   #hash: Hash | Hmac;
   readonly #secret?: SourceData;
   constructor(secret?: SourceData) {
