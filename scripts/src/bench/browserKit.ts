@@ -106,7 +106,8 @@ export async function installProbes(context: BrowserContext, s3Prefix: string | 
 
 /** The probes as a script to run before the page's own (see installProbes). */
 export function probeScript(s3Prefix: string | null): string {
-  return `(${probeSource})(${JSON.stringify(s3Prefix)});`;
+  // With its slash: the app's own address may start with the S3 server's (ports 3000 and 30001).
+  return `(${probeSource})(${JSON.stringify(s3Prefix === null ? null : `${s3Prefix}/`)});`;
 }
 
 export function probes(page: Page): Promise<Probes> {
