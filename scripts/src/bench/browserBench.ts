@@ -550,7 +550,10 @@ async function main() {
           requests.setOrigin(origin);
           await page.getByRole('button', { name: 'Upload', exact: true }).click({ timeout: 60_000 });
           const clickedMs = performance.now() - origin;
-          const pageMs = (await Promise.race([firstS3, waitFor(page, 'false', 120_000)])) - origin;
+          const timeout = new Promise<number>((_, reject) =>
+            setTimeout(() => reject(new Error('no request to S3 within 120 s of the drop')), 120_000).unref(),
+          );
+          const pageMs = (await Promise.race([firstS3, timeout])) - origin;
           const bench = await waitFor(page, 'true', 1000);
           const dropAt = bench.dropAt as number;
           const tasks = summariseTasks(bench.longtasks, dropAt, dropAt + pageMs);
