@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { dispatchDrop } from './browserKit.ts';
 
 /*
  * Chromium as a person runs it, for the figures where the browser's own cost is what is measured. Playwright
@@ -163,10 +164,5 @@ export async function dropFolderBare(page: BarePage, selector: string, directory
       return r ? { x: r.x + r.width / 2, y: r.y + r.height / 2 } : null; })()`,
   );
   if (!box) throw new Error(`${selector} is not on the page`);
-  const data = { items: [], files: [directory], dragOperationsMask: 1 };
-  await page.send('Input.dispatchDragEvent', { type: 'dragEnter', ...box, data });
-  await page.send('Input.dispatchDragEvent', { type: 'dragOver', ...box, data });
-  const before = performance.now();
-  await page.send('Input.dispatchDragEvent', { type: 'drop', ...box, data });
-  return before;
+  return dispatchDrop((type, params) => page.send('Input.dispatchDragEvent', { type, ...params }), box, directory);
 }

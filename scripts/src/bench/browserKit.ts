@@ -57,12 +57,33 @@ export async function dropFolder(page: Page, selector: string, directory: string
   if (!box) throw new Error(`${selector} is not visible`);
   const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
   const cdp = await page.context().newCDPSession(page);
-  const data = { items: [], files: [directory], dragOperationsMask: 1 };
-  await cdp.send('Input.dispatchDragEvent', { type: 'dragEnter', ...at, data });
-  await cdp.send('Input.dispatchDragEvent', { type: 'dragOver', ...at, data });
-  const before = performance.now();
-  await cdp.send('Input.dispatchDragEvent', { type: 'drop', ...at, data });
+  const before = await dispatchDrop(
+    (type, params) => cdp.send('Input.dispatchDragEvent', { type, ...params }),
+    at,
+    directory,
+  );
   await cdp.detach();
+  return before;
+}
+
+type DragEventSender = (
+  type: 'dragEnter' | 'dragOver' | 'drop',
+  params: { x: number; y: number; data: DragData },
+) => Promise<unknown>;
+
+interface DragData {
+  items: [];
+  files: string[];
+  dragOperationsMask: number;
+}
+
+/** dragEnter, dragOver and drop of `directory` at `at` through CDP; answers the Node time just before the drop. */
+export async function dispatchDrop(send: DragEventSender, at: { x: number; y: number }, directory: string) {
+  const data: DragData = { items: [], files: [directory], dragOperationsMask: 1 };
+  await send('dragEnter', { ...at, data });
+  await send('dragOver', { ...at, data });
+  const before = performance.now();
+  await send('drop', { ...at, data });
   return before;
 }
 
