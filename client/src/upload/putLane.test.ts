@@ -15,6 +15,9 @@ function lane(overrides: Partial<PutLaneOptions<PutTransfer>> = {}) {
   const outcomes: Array<{ key: string; outcome: LaneOutcome }> = [];
   const signed: string[][] = [];
   let onReport: (report: PutReport) => void = () => {};
+  let onFailure: (message: string) => void = () => {};
+  let workers = 0;
+  const errors: unknown[] = [];
   let now = 0;
   const subject = new PutLane<PutTransfer>({
     signMany: async (keys) => {
@@ -27,20 +30,22 @@ function lane(overrides: Partial<PutLaneOptions<PutTransfer>> = {}) {
     signOne: async (key) => ({ url: `https://s3.test/${key}?one`, headers: {} }),
     onOutcome: (t, outcome) => outcomes.push({ key: t.key, outcome }),
     onProgress: () => {},
-    onError: (error) => {
-      throw error;
-    },
+    onError: (error) => errors.push(error),
     holding: () => false,
     now: () => now,
-    transport: {
-      post: (command) => {
-        commands.push(command);
-        if (command.type === 'send') sent.push(...command.jobs);
-      },
-      listen: (listener) => {
-        onReport = listener;
-      },
-      close: () => {},
+    transport: () => {
+      workers += 1;
+      return {
+        post: (command) => {
+          commands.push(command);
+          if (command.type === 'send') sent.push(...command.jobs);
+        },
+        listen: (listener, failure) => {
+          onReport = listener;
+          onFailure = failure;
+        },
+        close: () => {},
+      };
     },
     ...overrides,
   });
@@ -48,6 +53,9 @@ function lane(overrides: Partial<PutLaneOptions<PutTransfer>> = {}) {
     onReport({ type: 'outcomes', outcomes: keys.map((key) => ({ key, ...outcome(key) }) as never) });
   return {
     subject,
+    errors,
+    workers: () => workers,
+    failWorker: (message: string) => onFailure(message),
     sent,
     commands,
     outcomes,
@@ -108,6 +116,7 @@ describe('PutLane', () => {
     t.subject.push(transfer('a'));
     t.subject.start();
     await settle();
+    expect(t.errors).toEqual([]);
     const expired = () => ({
       error: 'S3 returned 403 – AccessDenied: Request has expired',
       status: 403,
@@ -171,6 +180,24 @@ describe('PutLane', () => {
     t.subject.pump();
     await settle();
     expect(t.sent.map((job) => job.key)).toEqual(['again', 'new']);
+  });
+
+  it('sends what a failed worker held through a new one, and gives up with a clear error after three', async () => {
+    const t = lane();
+    for (let i = 0; i < 3; i++) t.subject.push(transfer(`k${i}`));
+    t.subject.start();
+    await settle();
+    t.failWorker('boom');
+    expect(t.workers()).toBe(2);
+    expect(t.sent.map((job) => job.key)).toEqual(['k0', 'k1', 'k2']);
+    await settle();
+    expect(t.sent.map((job) => job.key)).toEqual(['k0', 'k1', 'k2', 'k0', 'k1', 'k2']);
+    t.failWorker('boom');
+    await settle();
+    t.failWorker('boom');
+    expect(t.workers()).toBe(3);
+    expect(String(t.errors[0])).toContain('The upload worker stopped working (boom)');
+    expect(t.outcomes).toEqual([]);
   });
 
   it('on cancel, tells the worker, forgets everything and reports nothing more', async () => {

@@ -15,7 +15,8 @@ export interface SignedPut {
 /** How the lane reaches its worker; tests put a stand-in here. */
 export interface PutTransport {
   post(command: PutCommand): void;
-  listen(onReport: (report: PutReport) => void): void;
+  /** `onFailure`: the worker died or could not start; what it held will never be answered. */
+  listen(onReport: (report: PutReport) => void, onFailure: (message: string) => void): void;
   close(): void;
 }
 
@@ -32,7 +33,8 @@ export interface PutLaneOptions<T extends PutTransfer> {
   onError(error: unknown): void;
   /** While true, only files being sent again go: new ones wait while the way to S3 is failing. */
   holding(): boolean;
-  transport?: PutTransport;
+  /** Starts a worker; called again after a worker fails. */
+  transport?: () => PutTransport;
   now?: () => number;
 }
 
@@ -46,6 +48,7 @@ export const bytesInFlight = 64 * 1024 * 1024;
 /** URLs signed per signBatch call, and the level below which the next call goes out. */
 const signAhead = 300;
 const signBelow = 150;
+const maxWorkerFailures = 3;
 
 interface Entry<T> {
   transfer: T;
@@ -64,7 +67,9 @@ interface SignedEntry<T> extends Entry<T> {
  */
 export class PutLane<T extends PutTransfer> {
   readonly #options: PutLaneOptions<T>;
-  readonly #transport: PutTransport;
+  #transport: PutTransport;
+  /** Workers that failed: after a few, the run is told instead of starting another. */
+  #workerFailures = 0;
   readonly #now: () => number;
   #queue: T[] = [];
   #head = 0;
@@ -82,8 +87,33 @@ export class PutLane<T extends PutTransfer> {
   constructor(options: PutLaneOptions<T>) {
     this.#options = options;
     this.#now = options.now ?? (() => Date.now());
-    this.#transport = options.transport ?? workerTransport();
-    this.#transport.listen((report) => this.#receive(report));
+    this.#transport = this.#startWorker();
+  }
+
+  #startWorker(): PutTransport {
+    const transport = (this.#options.transport ?? workerTransport)();
+    transport.listen(
+      (report) => this.#receive(report),
+      (message) => this.#workerFailed(transport, message),
+    );
+    return transport;
+  }
+
+  /** What a failed worker held goes again, through a new worker; a worker that keeps failing stops the lane. */
+  #workerFailed(transport: PutTransport, message: string) {
+    if (transport !== this.#transport) return;
+    transport.close();
+    for (const entry of this.#inFlight.values()) this.#again.push(entry.transfer);
+    this.#inFlight.clear();
+    this.#inFlightBytes = 0;
+    this.#workerFailures += 1;
+    if (this.#workerFailures >= maxWorkerFailures) {
+      this.#running = false;
+      this.#options.onError(new Error(`The upload worker stopped working (${message}); reload the page to go on.`));
+      return;
+    }
+    this.#transport = this.#startWorker();
+    this.pump();
   }
 
   /** Queues a file; it goes at the next pump (planning adds thousands at a time, so it does not pump itself). */
@@ -264,8 +294,9 @@ function workerTransport(): PutTransport {
   const worker = new Worker(new URL('./putWorker.ts', import.meta.url), { type: 'module' });
   return {
     post: (command) => worker.postMessage(command),
-    listen: (onReport) => {
+    listen: (onReport, onFailure) => {
       worker.onmessage = (event: MessageEvent<PutReport>) => onReport(event.data);
+      worker.onerror = (event) => onFailure(event.message || 'it could not start');
     },
     close: () => worker.terminate(),
   };
