@@ -30,6 +30,11 @@ const wholeReadBytes = 8 * 1024 * 1024;
 const reportEveryMs = 50;
 /** A big file's progress reaches the page at most this often. */
 const progressEveryMs = 250;
+/**
+ * A request that has moved nothing for this long is given up (and retried by the page): a connection can stall
+ * for good (a laptop woken from sleep, a NAT that forgot it) without either end noticing.
+ */
+const stallMs = 30_000;
 
 const scope = self as unknown as {
   postMessage(message: PutReport): void;
@@ -110,7 +115,14 @@ async function hashSlices(file: File) {
 type PutStatus = { ok: true } | { ok: false; status: number; error: string };
 
 async function putBytes(job: PutJob, body: Uint8Array<ArrayBuffer>, signal: AbortSignal): Promise<PutStatus> {
-  const response = await fetch(job.url, { method: 'PUT', body, headers: job.headers, signal });
+  // fetch tells nothing of its progress: the whole request gets the stall time, and more for a bigger body.
+  const limit = AbortSignal.timeout(stallMs + body.byteLength / 64);
+  const response = await fetch(job.url, {
+    method: 'PUT',
+    body,
+    headers: job.headers,
+    signal: AbortSignal.any([signal, limit]),
+  });
   if (response.ok) return { ok: true };
   return { ok: false, status: response.status, error: s3Error(response.status, await response.text().catch(() => '')) };
 }
@@ -122,12 +134,17 @@ function putWithProgress(job: PutJob, file: File, signal: AbortSignal): Promise<
     request.open('PUT', job.url);
     for (const [name, value] of Object.entries(job.headers)) request.setRequestHeader(name, value);
     let reportedAt = 0;
+    let stall = setTimeout(() => request.abort(), stallMs);
     request.upload.onprogress = (event) => {
+      clearTimeout(stall);
+      stall = setTimeout(() => request.abort(), stallMs);
       const now = performance.now();
       if (now - reportedAt < progressEveryMs) return;
       reportedAt = now;
       scope.postMessage({ type: 'progress', key: job.key, bytes: event.loaded });
     };
+    request.onloadend = () => clearTimeout(stall);
+    request.onabort = () => reject(new Error(signal.aborted ? 'cancelled' : `nothing moved for ${stallMs / 1000} s`));
     request.onload = () =>
       resolve(
         request.status >= 200 && request.status < 300
