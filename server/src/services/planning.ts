@@ -101,11 +101,9 @@ function validate(entries: PlanEntry[], prefix: string) {
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /**
- * A ledger row as planning reads it: what `decideFile` needs, the row's id and version for a claim, and its place
- * in the batch (counting from 1).
+ * A ledger row as planning reads it: what `decideFile` needs, and the row's id and version for a claim.
  */
 interface LedgerRow extends LedgerEntry {
-  ordinal: number;
   id: string;
   /** The row version, so a claim succeeds only if nobody changed the row since it was read. */
   version: string;
@@ -113,31 +111,56 @@ interface LedgerRow extends LedgerEntry {
   owned: boolean;
 }
 
+/** A ledger row as the lookup answers it, with its place in the batch (counting from 1). */
+type FoundRow = [
+  ordinal: number,
+  id: string,
+  version: string,
+  owned: boolean,
+  size: number,
+  status: LedgerEntry['status'],
+  uploadId: string | null,
+  partSize: number | null,
+  s3Key: string,
+  heldByOtherSession: boolean,
+];
+
+const ledgerRowOf = ([, id, version, owned, size, status, uploadId, partSize, s3Key, held]: FoundRow): LedgerRow => ({
+  id,
+  version,
+  owned,
+  size,
+  status,
+  uploadId,
+  partSize,
+  s3Key,
+  heldByOtherSession: held,
+});
+
 /**
  * The ledger rows of these files, by their place in `valid`, read without locks: a skip writes nothing, and a
  * claim is only written if the row is still the version read here (see `claimExisting`), so two planners cannot
- * both take a file. The rows come back as one JSON array, parsed natively: 5,000 rows of ten columns through the
- * driver cost more than the lookup itself. The key is only read to resume a multipart upload, so only rows with
- * an upload id carry it.
+ * both take a file. The rows come back as one JSON array of arrays, parsed natively: the driver's rows cost the
+ * server more than the lookup itself, and PostgreSQL builds arrays faster than objects (measured on a 300k-file
+ * re-plan: a quarter less CPU in all than driver rows). The key is only read to resume a multipart upload, so only
+ * rows with an upload id carry it.
  */
 async function ledgerRows(tx: Tx, sessionId: string, cycleId: string, valid: ValidFile[], leaseMinutes: number) {
   const columns = sql`v.ordinal, f.id, f.size, f.status, f.s3_key, f.upload_id, f.part_size, f.session_id,
     f.claimed_at, f.row_version`;
   const paths = valid.map((file) => file.path);
-  const [found] = await sqlRows<{ rows: LedgerRow[] }>(
+  const [found] = await sqlRows<{ rows: FoundRow[] }>(
     tx,
     sql`
-    select coalesce(json_agg(json_build_object(
-      'ordinal', x.ordinal, 'id', x.id::text, 'version', x.row_version, 'owned', x.session_id = ${sessionId},
-      'size', x.size, 'status', x.status, 'uploadId', x.upload_id, 'partSize', x.part_size,
-      's3Key', case when x.upload_id is not null then x.s3_key else '' end,
-      'heldByOtherSession', x.session_id <> ${sessionId} and s.status = 'active'
-        and x.claimed_at > now() - make_interval(mins => ${leaseMinutes})
+    select coalesce(json_agg(json_build_array(
+      x.ordinal, x.id::text, x.row_version, x.session_id = ${sessionId}, x.size, x.status, x.upload_id, x.part_size,
+      case when x.upload_id is not null then x.s3_key else '' end,
+      x.session_id <> ${sessionId} and s.status = 'active' and x.claimed_at > now() - make_interval(mins => ${leaseMinutes})
     )), '[]') as rows
     from (${ledgerByPaths(cycleId, paths, columns)}) x join ${uploadSessions} s on s.id = x.session_id`,
   );
   const byPlace = new Array<LedgerRow | undefined>(valid.length);
-  for (const row of found?.rows ?? []) byPlace[row.ordinal - 1] = row;
+  for (const row of found?.rows ?? []) byPlace[row[0] - 1] = ledgerRowOf(row);
   return byPlace;
 }
 
