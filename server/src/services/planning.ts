@@ -15,6 +15,7 @@ import {
 import { TRPCError } from '@trpc/server';
 import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
+import { isUniqueViolation } from './conflicts.ts';
 import { idIn, ledgerByPaths } from './ledgerLookup.ts';
 import type { WritableSession } from './uploadSessions.ts';
 
@@ -317,25 +318,34 @@ const column = <T>(rows: T[], pick: (row: T) => unknown) => sql.param(rows.map(p
 async function insertNew(tx: Tx, sessionId: string, cycleId: string, rows: ValidFile[]) {
   if (rows.length === 0) return new Set<string>();
   // The rows travel as their own JSON (one native stringify; the driver's escaping of eight text arrays element by
-  // element cost more than the rest of a plan's JavaScript), and only the paths that were not inserted come back
-  // (nearly always none): reading 5,000 inserted paths per batch back cost more than inserting them.
-  const present = await sqlRows<{ path: string }>(
-    tx,
-    sql`
+  // element cost more than the rest of a plan's JavaScript).
+  const batch = sql`
     with batch as (
       select nextval('files_id_seq') as id, v.*
       from json_to_recordset(${JSON.stringify(rows)}::json)
         as v(path text, key text, size bigint, "lastModified" bigint, "contentType" text, "sensorSerial" text,
              "partSize" int, "recordedAt" timestamptz)
-    ), inserted as (
-      insert into ${files} (id, cycle_id, session_id, relative_path, s3_key, size, last_modified, content_type, sensor_serial, part_size, recorded_at)
-      select id, ${cycleId}, ${sessionId}, path, key, size, to_timestamp("lastModified" / 1000.0), "contentType",
-             "sensorSerial", "partSize", "recordedAt"
-      from batch
-      order by path
-      on conflict (cycle_id, relative_path) do nothing
-      returning relative_path
-    )
+    )`;
+  const insert = sql`
+    insert into ${files} (id, cycle_id, session_id, relative_path, s3_key, size, last_modified, content_type, sensor_serial, part_size, recorded_at)
+    select id, ${cycleId}, ${sessionId}, path, key, size, to_timestamp("lastModified" / 1000.0), "contentType",
+           "sensorSerial", "partSize", "recordedAt"
+    from batch
+    order by path`;
+  // Nearly always no other planner has inserted any of these paths: a plain insert, in a savepoint, costs less
+  // than ON CONFLICT's speculative insertion of every row (measured: 50 instead of 70 ms of PostgreSQL's CPU per
+  // 5,000 rows). Only when it meets such a path (PostgreSQL logs the duplicate key) does the batch go in again with
+  // ON CONFLICT, and only the paths that were not inserted come back (reading 5,000 inserted paths back per batch
+  // cost more than inserting them).
+  try {
+    await tx.transaction((savepoint) => savepoint.execute(sql`${batch} ${insert}`));
+    return new Set<string>();
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+  }
+  const present = await sqlRows<{ path: string }>(
+    tx,
+    sql`${batch}, inserted as (${insert} on conflict (cycle_id, relative_path) do nothing returning relative_path)
     select path from batch except select relative_path from inserted`,
   );
   return new Set(present.map((row) => row.path));
