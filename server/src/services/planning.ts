@@ -197,11 +197,13 @@ function answerFor(file: ValidFile, decision: FileDecision): PlannedFile {
 /** Counts each file a session skips once, however often the same folder is planned in it. */
 async function recordSkips(tx: Tx, sessionId: string, fileIds: string[]): Promise<number> {
   if (fileIds.length === 0) return 0;
+  // One array literal of digits, nothing to escape: the driver escapes an array parameter element by element.
+  const ids = `{${fileIds.toSorted((a, b) => Number(a) - Number(b)).join(',')}}`;
   const [added] = await sqlRows<{ count: number }>(
     tx,
     sql`with added as (
           insert into ${uploadSessionSkips} (session_id, file_id)
-          select ${sessionId}, unnest(${sql.param(fileIds.toSorted((a, b) => Number(a) - Number(b)))}::bigint[])
+          select ${sessionId}, unnest(${ids}::bigint[])
           on conflict do nothing returning 1
         )
         select count(*)::int as count from added`,
