@@ -213,8 +213,8 @@ async function recordSkips(tx: Tx, sessionId: string, fileIds: string[]): Promis
 
 /**
  * Plans one batch against the ledger and writes it: new files get rows, files taken over (re-uploads,
- * resumes, files of sessions that went away) are claimed by this session. Bulk statements only: a batch of
- * 5,000 is a handful of queries, never one per file.
+ * resumes, files of sessions that went away) are claimed by this session, and the session's activity is
+ * recorded. Bulk statements only: a batch of 5,000 is a handful of queries, never one per file.
  */
 export async function planBatch(
   db: Db,
@@ -223,7 +223,10 @@ export async function planBatch(
   options: { overwrite: boolean; leaseMinutes: number; policy: PartPolicy },
 ): Promise<PlannedFile[]> {
   const { answers, valid } = validate(entries, cycleKeyPrefix(place.keyPrefix, place.cyclePrefix));
-  if (valid.length === 0) return answers;
+  if (valid.length === 0) {
+    await db.update(uploadSessions).set({ lastActivityAt: sql`now()` }).where(eq(uploadSessions.id, session.id));
+    return answers;
+  }
 
   // Batches plan in parallel, also within one cycle: every batch takes its row locks in one order (new paths
   // sorted, then existing rows by id, then the session row last), so two batches that share files wait for
@@ -287,10 +290,13 @@ export async function planBatch(
     }
     const skipped = await recordSkips(tx, session.id, skippedIds);
     // Last, and only while the session is active: a finish marks it `finishing` first, so either this batch
-    // commits before the finish reads the ledger (the finish waits for this row) or it is rolled back.
+    // commits before the finish reads the ledger (the finish waits for this row) or it is rolled back. The
+    // activity goes in the same write: a second transaction per batch queued for this row behind the batches in
+    // flight.
     const counted = await tx
       .update(uploadSessions)
       .set({
+        lastActivityAt: sql`now()`,
         filesTotal: sql`${uploadSessions.filesTotal} + ${newFiles}`,
         bytesTotal: sql`${uploadSessions.bytesTotal} + ${newBytes}`,
         filesSkipped: sql`${uploadSessions.filesSkipped} + ${skipped}`,
