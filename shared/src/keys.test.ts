@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cycleKeyPrefix, keyBelongsToCycle, normaliseRelativePath, objectKey, utf8ByteLength } from './keys.ts';
+import {
+  checkedRelativePath,
+  cycleKeyPrefix,
+  keyBelongsToCycle,
+  normaliseRelativePath,
+  objectKey,
+  utf8ByteLength,
+} from './keys.ts';
 
 /** UTF-8 length counted by hand, so the byte limit is checked against something other than the code under test. */
 function utf8Bytes(text: string): number {
@@ -314,8 +321,8 @@ describe('utf8ByteLength', () => {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Properties. Hostile paths through objectKey: 6,000 + 2,000 + 1,000 + 1,000 = 10,000 runs. Besides: 1,000
-// well-formed paths (round trip), 1,000 hostile paths in other spellings (equivalence) and 1,000 hostile keys
-// (keyBelongsToCycle): 13,000 fast-check runs in this file.
+// well-formed paths (round trip), 2,000 plain and hostile paths (the shortcut for plain names), 1,000 hostile paths
+// in other spellings (equivalence) and 1,000 hostile keys (keyBelongsToCycle): 15,000 fast-check runs in this file.
 
 const prefixes = fc.constantFrom(
   { keyPrefix: null, cyclePrefix: 'C1' },
@@ -473,6 +480,24 @@ describe('objectKey and normaliseRelativePath (properties)', () => {
         expect(normaliseRelativePath(result.path)).toEqual({ ok: true, ...result });
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('answers plain names through its shortcut exactly as the full checks do (2,000 paths)', () => {
+    const plainUnit = fc.oneof(
+      fc.integer({ min: 0x20, max: 0x7e }).map((unit) => String.fromCharCode(unit)),
+      fc.constantFrom('.', ' ', '/', '\\', ':', 'C:', '\t', 'é', 'x'.repeat(1020)),
+    );
+    const plainPath = fc.oneof(
+      fc.string({ unit: plainUnit, maxLength: 30 }),
+      fc.array(fieldSegment, { minLength: 1, maxLength: 8 }).map((segments) => segments.join('/')),
+      hostilePath,
+    );
+    fc.assert(
+      fc.property(plainPath, (raw) => {
+        expect(normaliseRelativePath(raw)).toEqual(checkedRelativePath(raw));
+      }),
+      { numRuns: 2000 },
     );
   });
 

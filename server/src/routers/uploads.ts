@@ -38,7 +38,6 @@ export const uploadsRouter = router({
         partSize: ctx.config.PART_SIZE_MIB * 1024 * 1024,
       },
     });
-    await recordActivity(ctx, input.sessionId);
     return { files };
   }),
 

@@ -9,12 +9,17 @@ function postgresCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Whether a write failed on a unique constraint (SQLSTATE 23505), however the driver wrapped the error. */
+export function isUniqueViolation(error: unknown): boolean {
+  return postgresCode(error) === '23505';
+}
+
 /** Runs a write and turns a unique-constraint violation into CONFLICT with a readable message. */
 export async function unlessTaken<T>(write: () => Promise<T>, message: string): Promise<T> {
   try {
     return await write();
   } catch (error) {
-    if (postgresCode(error) === '23505') throw new TRPCError({ code: 'CONFLICT', message });
+    if (isUniqueViolation(error)) throw new TRPCError({ code: 'CONFLICT', message });
     throw error;
   }
 }
