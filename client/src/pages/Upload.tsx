@@ -14,8 +14,8 @@ import { allowed } from '../permissions.ts';
 import { trpc } from '../trpc.ts';
 import { UploadRun } from '../upload/uploadRun.ts';
 
-/** How often the page is drawn at most while uploading. */
-const uploadingRedrawMs = 250;
+/** The shortest time between two drawings of the page while a folder is planned or uploaded. */
+const streamingRedrawMs = 250;
 
 /** Upload a folder into one cycle: drop or pick, see the plan, send, and see what the bucket verified. */
 export function Upload() {
@@ -57,9 +57,10 @@ export function Upload() {
   };
   const changed = () => {
     if (frame || timer) return;
-    // While bytes move, progress drawn a few times a second reads as well as at 60 frames, and the renderer's
-    // time goes to the uploads instead.
-    const wait = run()?.phase === 'uploading' ? drawnAt + uploadingRedrawMs - performance.now() : 0;
+    // While a folder is read and planned or its bytes move, counts drawn a few times a second read as well as at
+    // 60 frames, and the main thread's time goes to the scan and the uploads instead.
+    const streaming = run()?.phase === 'planning' || run()?.phase === 'uploading';
+    const wait = streaming ? drawnAt + streamingRedrawMs - performance.now() : 0;
     if (wait <= 0) return draw();
     timer = setTimeout(() => {
       timer = undefined;
