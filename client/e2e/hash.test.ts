@@ -3,7 +3,7 @@ import { cycleKeyPrefix } from '@data-uploader/shared';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedCompany, testPassword } from '../../server/test/harness.ts';
-import { ledgerOf, MiB, projectWithCycle, writeFolder } from '../../server/test/uploadFixtures.ts';
+import { ledgerOf, MiB, objectSha256, projectWithCycle, writeFolder } from '../../server/test/uploadFixtures.ts';
 import { dropFolder, launchBrowser, planStat, signInAs, startApp } from './browser.ts';
 
 let server: Awaited<ReturnType<typeof startApp>>;
@@ -11,7 +11,8 @@ let browser: Browser;
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([
-    startApp({ MULTIPART_THRESHOLD_MIB: '5', PART_SIZE_MIB: '5' }),
+    // Files up to 12 MiB go in one PUT from the page's worker (over 8 MiB: hashed in slices, sent by XHR).
+    startApp({ MULTIPART_THRESHOLD_MIB: '12', PART_SIZE_MIB: '5' }),
     launchBrowser(),
   ]);
 });
@@ -22,14 +23,16 @@ afterAll(async () => {
 });
 
 describe('checksums from the browser', () => {
-  it('records the SHA-256 the page computed of each file, small, empty and multipart alike', async () => {
+  it('records the SHA-256 the page computed of each file: small, empty, a big single PUT and multipart', async () => {
     const company = await seedCompany(server.db, 'hash');
     const { project, cycle } = await projectWithCycle(server, company, 'hash-bucket');
     const folder = await writeFolder([
       ...Array.from({ length: 30 }, (_, i) => ({ relativePath: `S4A03/20250909_0${10 + i}000.WAV`, size: 3000 + i })),
       { relativePath: 'S4A03/empty.txt', size: 0 },
       { relativePath: 'S4A03/20250909_120000.WAV', size: 7 * MiB + 1 },
-      // Bigger than the small files' worker takes (fileHasher's 16 MiB), and three of the worker's 8 MiB reads.
+      // One PUT, but over the 8 MiB the worker reads whole: hashed in slices and sent from disk.
+      { relativePath: 'S4A03/20250909_130000.WAV', size: 10 * MiB + 3 },
+      // Multipart through Uppy, bigger than fileHasher's 16 MiB for small files, three of its 8 MiB reads.
       { relativePath: 'S4A04/20250909_120000.WAV', size: 19 * MiB + 5 },
     ]);
 
@@ -46,6 +49,8 @@ describe('checksums from the browser', () => {
     expect(checksums.size).toBe(folder.files.length);
     for (const file of folder.files) expect(checksums.get(prefix + file.relativePath)).toBe(file.sha256);
     expect(checksums.get(`${prefix}S4A03/empty.txt`)).toBe(createHash('sha256').digest('hex'));
+    const big = folder.files.find((file) => file.relativePath === 'S4A03/20250909_130000.WAV');
+    expect(await objectSha256(server, project, `${prefix}S4A03/20250909_130000.WAV`)).toBe(big?.sha256);
     await page.close();
   });
 });
