@@ -535,8 +535,12 @@ export class UploadRun {
         this.uppy.setFileState(file.id, { s3Multipart: { uploadId: transfer.uploadId, key: transfer.key } });
       }
     }
-    // Uppy refused some (it should not: each key is planned once); they must not hold places forever.
+    // Uppy refused some (a file it still held from a failed attempt): they must not hold places forever, nor be
+    // dropped without a word; they go through the retry policy like any transient failure.
     this.#window.abandon(byKey.size);
+    for (const transfer of byKey.values()) {
+      this.#transferFailed(transfer, transfer.key, new Error('The uploader still held this file; trying again'), true);
+    }
     this.uppy.upload().catch((error: unknown) => this.#fail(error));
     this.#changed();
   }
