@@ -477,16 +477,16 @@ export class UploadRun {
     this.#feedScheduled = true;
     setTimeout(() => {
       this.#feedScheduled = false;
-      void this.#feed();
+      this.#feed();
     }, 0);
   }
 
-  async #feed() {
+  #feed() {
     if (this.#finishedIds.length > 0) this.uppy.removeFiles(this.#finishedIds.splice(0));
     if (!this.started || this.phase !== 'uploading') return;
     this.#puts.pump();
     const batch = this.#window.nextBatch({ onlyAgain: this.#holding() });
-    if (batch.length > 0) await this.#addToWindow(batch);
+    if (batch.length > 0) this.#addToWindow(batch);
     else if (this.#window.drained && this.#puts.drained && this.#retries.size === 0) this.#maybeFinish();
   }
 
@@ -501,7 +501,7 @@ export class UploadRun {
     this.#changed();
   }
 
-  async #addToWindow(batch: Transfer[]) {
+  #addToWindow(batch: Transfer[]) {
     for (const transfer of batch) {
       if (transfer.partSize) this.#partSizes.set(transfer.file.size, transfer.partSize);
       if (!this.#hashes.has(transfer.key)) {

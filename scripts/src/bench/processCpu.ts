@@ -38,7 +38,7 @@ export async function cpuByProcessGroup(): Promise<Map<string, number>> {
 
 /**
  * CPU used between two readings, by group, per unit of work (e.g. per file), largest first. Processes that ended
- * in between are not counted (rclone is read while it runs: see cpuOfRun).
+ * in between are not counted (rclone's own CPU comes from bash's `times`: see browserBench's childCpuMs).
  */
 export function cpuPerUnit(before: Map<string, number>, after: Map<string, number>, units: number) {
   return [...after]
