@@ -1,17 +1,5 @@
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  bigserial,
-  index,
-  integer,
-  jsonb,
-  pgEnum,
-  pgTable,
-  primaryKey,
-  text,
-  unique,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { bigint, bigserial, index, integer, jsonb, pgEnum, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestampTz } from './columns.ts';
 import { companies } from './companies.ts';
 import { cycles, projects } from './projects.ts';
@@ -111,16 +99,22 @@ export const files = pgTable(
 
 /**
  * Which files a session answered `skip` for, so that planning the same folder again in the same session (a
- * browser re-drop, a restarted CLI) counts each skipped file once. A counting aid, written in bulk: no foreign
- * keys, whose per-row checks would double the cost of planning an already-uploaded folder.
+ * browser re-drop, a restarted CLI) counts each skipped file once. A counting aid, written in bulk: one row per
+ * plan batch with the batch's file ids sorted, and their range, so a batch is checked only against the earlier
+ * batches whose ids it could share (a row per file made recording the skips of a 300k-file re-plan cost as much as
+ * looking the files up). No foreign keys, whose per-row checks would double the cost of planning an
+ * already-uploaded folder.
  */
 export const uploadSessionSkips = pgTable(
   'upload_session_skips',
   {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
     sessionId: uuid('session_id').notNull(),
-    fileId: bigint('file_id', { mode: 'number' }).notNull(),
+    firstFileId: bigint('first_file_id', { mode: 'number' }).notNull(),
+    lastFileId: bigint('last_file_id', { mode: 'number' }).notNull(),
+    fileIds: bigint('file_ids', { mode: 'number' }).array().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.sessionId, t.fileId] })],
+  (t) => [index('upload_session_skips_session_idx').on(t.sessionId, t.firstFileId)],
 );
 
 export const auditLog = pgTable(

@@ -8,9 +8,12 @@ function groupOf(commandLine: string): string | null {
     return `chromium ${subType ?? type ?? 'browser'}`;
   }
   if (commandLine.includes('localS3Server')) return 'embedded S3';
-  if (commandLine.includes('browserBenchApp')) return 'app';
+  if (commandLine.includes('browserBenchApp') || commandLine.includes('benchServer')) return 'app';
   if (commandLine.startsWith('rclone')) return 'rclone';
-  if (commandLine.includes('postgres')) return 'postgres';
+  if (commandLine.includes('postgres')) {
+    const background = /: (checkpointer|background writer|walwriter|autovacuum \w+)/.exec(commandLine)?.[1];
+    return background ? `postgres ${background}` : 'postgres';
+  }
   return null;
 }
 

@@ -20,12 +20,16 @@ import pg from 'pg';
 import { createApi } from '../driver/api.ts';
 import { planBatchesInFlight } from '../driver/uploadDriver.ts';
 import { fieldFolder } from './fieldFolder.ts';
+import { cpuByProcessGroup, cpuPerUnit } from './processCpu.ts';
 import { scratchDatabase } from './scratchDatabase.ts';
 
 const sizes = (process.env.BENCH_SIZES ?? '30000,100000,300000').split(',').map(Number);
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+/** CPU seconds by process group, from `cpuPerUnit(…, 1000)`. */
+const cpuSeconds = (parts: Array<{ group: string; ms: number }>) =>
+  parts.map(({ group, ms }) => `${group} ${ms.toFixed(2)} s`).join(', ');
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 
 async function timed<T>(work: () => Promise<T>, label = ''): Promise<[T, number]> {
@@ -94,6 +98,7 @@ async function benchOne(count: number) {
       for (let i = 0; i < folder.length; i += maxPlanBatch) {
         bodies.push(JSON.stringify({ sessionId, files: folder.slice(i, i + maxPlanBatch) }));
       }
+      const cpuBefore = await cpuByProcessGroup();
       const [answers, ms] = await timed(() =>
         Promise.all(
           bodies.map((body) =>
@@ -110,18 +115,19 @@ async function benchOne(count: number) {
           ),
         ),
       );
+      const cpu = cpuPerUnit(cpuBefore, await cpuByProcessGroup(), 1000);
       const decisions = new Map<string, number>();
       for (const text of answers) {
         const { files } = (JSON.parse(text) as { result: { data: { files: Array<{ decision: string }> } } }).result
           .data;
         for (const file of files) decisions.set(file.decision, (decisions.get(file.decision) ?? 0) + 1);
       }
-      return [Object.fromEntries(decisions), ms] as const;
+      return [Object.fromEntries(decisions), ms, cpu] as const;
     };
 
     const first = await api.uploads.begin.mutate({ projectId: project.id, cycleId: cycle.id, source: 'cli' });
     await checkpoint(adminUrl);
-    const [emptyPlan, emptyMs] = await planAll(first.id);
+    const [emptyPlan, emptyMs, emptyCpu] = await planAll(first.id);
 
     const keys = folder.map((file) => `C1/${file.relativePath}`);
     const signKeys = keys.slice(0, Math.min(keys.length, 50_000));
@@ -144,14 +150,16 @@ async function benchOne(count: number) {
 
     const second = await api.uploads.begin.mutate({ projectId: project.id, cycleId: cycle.id, source: 'cli' });
     await checkpoint(adminUrl);
-    const [fullPlan, fullMs] = await planAll(second.id);
+    const [fullPlan, fullMs, fullCpu] = await planAll(second.id);
 
     return {
       count,
       emptyMs,
       emptyPlan,
+      emptyCpu,
       fullMs,
       fullPlan,
+      fullCpu,
       signPerSecond: Math.round(signKeys.length / (signMs / 1000)),
       finishMs,
       finished: finished.filesDone,
@@ -173,8 +181,8 @@ for (const count of sizes) {
   const row = await benchOne(count);
   rows.push(row);
   console.log(
-    `${String(count).padStart(7)} files | plan empty ledger ${seconds(row.emptyMs)} (${JSON.stringify(row.emptyPlan)})` +
-      ` | plan full ledger ${seconds(row.fullMs)} (${JSON.stringify(row.fullPlan)})` +
+    `${String(count).padStart(7)} files | plan empty ledger ${seconds(row.emptyMs)} (${JSON.stringify(row.emptyPlan)}, CPU ${cpuSeconds(row.emptyCpu)})` +
+      ` | plan full ledger ${seconds(row.fullMs)} (${JSON.stringify(row.fullPlan)}, CPU ${cpuSeconds(row.fullCpu)})` +
       ` | signBatch ${row.signPerSecond} URLs/s | finish ${seconds(row.finishMs)} (${row.finished} verified)` +
       ` | server RSS ${mb(row.rssBefore)} → peak ${mb(row.peakRss)} during finish`,
   );

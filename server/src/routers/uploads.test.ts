@@ -547,6 +547,60 @@ describe('session counters', () => {
       filesSkipped: 1,
     });
   });
+  it('count a skipped file once when the session plans it again in other batches, some at the same time', async () => {
+    const { project, cycle } = await projectWithCycle(server, acme, 'acme-counters-rebatch');
+    const names = ['a', 'b', 'c', 'd'].map((name) => `S/${name}.wav`);
+    const first = await beginSession(userApi, project, cycle, 'first');
+    const keys = (await planSizes(userApi, first.id, Object.fromEntries(names.map((name) => [name, 10])))).map(keyOf);
+    await putAndConfirm(
+      userApi,
+      first.id,
+      keys.map((key) => ({ key, body: randomBytes(10) })),
+    );
+    await userApi.uploads.finish.mutate({ sessionId: first.id });
+
+    const second = await beginSession(userApi, project, cycle, 'second');
+    const batch = (...picked: number[]) => Object.fromEntries(picked.map((place) => [names[place] as string, 10]));
+    await planSizes(userApi, second.id, batch(0, 1));
+    await planSizes(userApi, second.id, batch(3, 1));
+    await Promise.all(
+      [batch(1, 2), batch(2, 3), batch(0, 1, 2, 3)].map((files) => planSizes(userApi, second.id, files)),
+    );
+    const finished = await userApi.uploads.finish.mutate({ sessionId: second.id });
+    expect({ filesTotal: finished.filesTotal, filesSkipped: finished.filesSkipped }).toEqual({
+      filesTotal: 0,
+      filesSkipped: 4,
+    });
+  });
+});
+
+describe('planning a large batch', () => {
+  it('finds the one file already in the ledger that is not among the paths looked up first, and plans the rest as new', async () => {
+    const { project, cycle } = await projectWithCycle(server, acme, 'acme-sampled-plan');
+    const names = Array.from({ length: 200 }, (_, i) => `S/${String(i).padStart(3, '0')}.wav`);
+    const first = await beginSession(userApi, project, cycle, 'first');
+    // The first batch looks up a sample of its paths; the second and the 200th are not in it for 200 paths.
+    const existing = [names[1], names[199]] as string[];
+    const keys = (await planSizes(userApi, first.id, Object.fromEntries(existing.map((name) => [name, 10])))).map(
+      keyOf,
+    );
+    await putAndConfirm(
+      userApi,
+      first.id,
+      keys.map((key) => ({ key, body: randomBytes(10) })),
+    );
+    await userApi.uploads.finish.mutate({ sessionId: first.id });
+
+    const second = await beginSession(userApi, project, cycle, 'second');
+    const planned = await planSizes(userApi, second.id, Object.fromEntries(names.map((name) => [name, 10])));
+    expect(planned.filter((file) => file.decision === 'skip').map((file) => file.relativePath)).toEqual(existing);
+    expect(planned.filter((file) => file.decision === 'upload')).toHaveLength(198);
+    const session = await userApi.sessions.get.query({ id: second.id });
+    expect({ filesTotal: session.filesTotal, filesSkipped: session.filesSkipped }).toEqual({
+      filesTotal: 198,
+      filesSkipped: 2,
+    });
+  });
 });
 
 describe('refusals change nothing', () => {

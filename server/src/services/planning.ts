@@ -15,6 +15,7 @@ import {
 import { TRPCError } from '@trpc/server';
 import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
+import { arrayLiteral } from './arrayLiteral.ts';
 import { isUniqueViolation } from './conflicts.ts';
 import { idIn, ledgerByPaths } from './ledgerLookup.ts';
 import type { WritableSession } from './uploadSessions.ts';
@@ -194,21 +195,158 @@ function answerFor(file: ValidFile, decision: FileDecision): PlannedFile {
   }
 }
 
-/** Counts each file a session skips once, however often the same folder is planned in it. */
+/**
+ * Counts each file a session skips once, however often the same folder is planned in it: the batch's ids are
+ * recorded as one row, less those an earlier batch of the session recorded. The session row is locked first (the
+ * lock its counters are updated under anyway), so two batches of one session that skip the same file count it once.
+ */
 async function recordSkips(tx: Tx, sessionId: string, fileIds: string[]): Promise<number> {
   if (fileIds.length === 0) return 0;
-  // One array literal of digits, nothing to escape: the driver escapes an array parameter element by element.
-  const ids = `{${fileIds.toSorted((a, b) => Number(a) - Number(b)).join(',')}}`;
+  const sorted = fileIds.map(Number).sort((a, b) => a - b);
+  const ids = arrayLiteral(sorted);
+  await tx.execute(sql`select 1 from ${uploadSessions} where id = ${sessionId} for no key update`);
   const [added] = await sqlRows<{ count: number }>(
     tx,
-    sql`with added as (
-          insert into ${uploadSessionSkips} (session_id, file_id)
-          select ${sessionId}, unnest(${ids}::bigint[])
-          on conflict do nothing returning 1
+    sql`with earlier as (
+          select unnest(file_ids) as id from ${uploadSessionSkips}
+          where session_id = ${sessionId} and first_file_id <= ${sorted.at(-1)} and last_file_id >= ${sorted[0]}
+        ),
+        fresh as (
+          select coalesce(array_agg(b.id order by b.id), '{}') as ids from unnest(${ids}::bigint[]) as b(id)
+          where not exists (select 1 from earlier where earlier.id = b.id)
+        ),
+        added as (
+          insert into ${uploadSessionSkips} (session_id, first_file_id, last_file_id, file_ids)
+          select ${sessionId}, ids[1], ids[cardinality(ids)], ids from fresh where cardinality(ids) > 0
         )
-        select count(*)::int as count from added`,
+        select cardinality(ids) as count from fresh`,
   );
   return added?.count ?? 0;
+}
+
+/** What a batch adds to its session's counters. */
+interface BatchCounts {
+  newFiles: number;
+  newBytes: number;
+  skipped: number;
+  retriedFailures: number;
+}
+
+/** How many paths of a batch `likelyAllNew` looks up. */
+const samplePaths = 32;
+
+/**
+ * Whether none of a sample of these paths is in the ledger yet: then the whole batch is most likely new (a first
+ * upload, or the part of a folder an interrupted session had not reached), and it is inserted without looking
+ * up every path first. A guess only: a path the sample missed makes the insert fail on the unique index, and the
+ * batch is planned against the ledger after all.
+ */
+async function likelyAllNew(tx: Tx, cycleId: string, valid: ValidFile[]) {
+  const step = Math.max(1, Math.floor(valid.length / samplePaths));
+  const sample = valid.filter((_, place) => place % step === 0).map((file) => file.path);
+  const [found] = await sqlRows<{ found: boolean }>(
+    tx,
+    sql`select exists (${ledgerByPaths(cycleId, sample, sql`1`)}) as found`,
+  );
+  return found?.found === false;
+}
+
+/**
+ * Plans a batch none of whose paths is in the ledger: every file is uploaded and gets a new row. Answers
+ * undefined, having written nothing, when a path was there after all (another session's, or one the sample of
+ * `likelyAllNew` missed).
+ */
+async function planAllNew(
+  tx: Tx,
+  sessionId: string,
+  cycleId: string,
+  valid: ValidFile[],
+  answers: PlannedFile[],
+  options: { overwrite: boolean; policy: PartPolicy },
+): Promise<BatchCounts | undefined> {
+  const decisions = valid.map((file) => decideFile(file, undefined, options.overwrite, options.policy));
+  for (let place = 0; place < valid.length; place++) {
+    const decision = decisions[place] as FileDecision & { decision: 'upload' };
+    (valid[place] as ValidFile).partSize = decision.partSize;
+  }
+  if (!(await insertPlain(tx, sessionId, cycleId, valid))) return undefined;
+  let newBytes = 0;
+  for (let place = 0; place < valid.length; place++) {
+    const file = valid[place] as ValidFile;
+    answers[file.index] = answerFor(file, decisions[place] as FileDecision);
+    newBytes += file.size;
+  }
+  return { newFiles: valid.length, newBytes, skipped: 0, retriedFailures: 0 };
+}
+
+/**
+ * Plans a batch against the ledger rows of its paths: skips, conflicts, resumes and re-uploads decided per file,
+ * new files inserted and existing rows claimed for this session.
+ */
+async function planAgainstLedger(
+  tx: Tx,
+  sessionId: string,
+  cycleId: string,
+  valid: ValidFile[],
+  answers: PlannedFile[],
+  options: { overwrite: boolean; leaseMinutes: number; policy: PartPolicy },
+): Promise<BatchCounts> {
+  const ledger = await ledgerRows(tx, sessionId, cycleId, valid, options.leaseMinutes);
+  const inserts: ValidFile[] = [];
+  const claims: Claim[] = [];
+  const skippedIds: string[] = [];
+
+  for (let place = 0; place < valid.length; place++) {
+    const file = valid[place] as ValidFile;
+    const row = ledger[place];
+    const decision = decideFile(file, row, options.overwrite, options.policy);
+    answers[file.index] = answerFor(file, decision);
+    if (decision.decision === 'skip' && row && !row.owned) skippedIds.push(row.id);
+    if (decision.decision === 'upload' || decision.decision === 'resume') {
+      const uploadId = decision.decision === 'resume' ? decision.uploadId : null;
+      file.key = decision.key;
+      file.partSize = decision.partSize;
+      if (row) {
+        claims.push({
+          ...file,
+          id: row.id,
+          version: row.version,
+          uploadId,
+          owned: row.owned,
+          failed: row.status === 'failed',
+        });
+      } else {
+        inserts.push(file);
+      }
+    }
+  }
+
+  claims.sort((a, b) => Number(a.id) - Number(b.id));
+  const lost = new Set([
+    ...(await insertNew(tx, sessionId, cycleId, inserts)),
+    ...(await claimExisting(tx, sessionId, claims)),
+  ]);
+  const counts: BatchCounts = { newFiles: 0, newBytes: 0, skipped: 0, retriedFailures: 0 };
+  const written: Array<ValidFile & { owned?: boolean; failed?: boolean }> = [...inserts, ...claims];
+  for (const file of written) {
+    if (lost.has(file.path)) {
+      answers[file.index] = {
+        relativePath: file.path,
+        decision: 'conflict',
+        size: file.size,
+        existingSize: file.size,
+        reason: 'another upload session planned this file at the same moment; plan it again',
+      };
+    } else if (!file.owned) {
+      // Files new to this session count toward its totals; its own files were counted when first planned.
+      counts.newFiles++;
+      counts.newBytes += file.size;
+    } else if (file.failed) {
+      counts.retriedFailures++;
+    }
+  }
+  counts.skipped = await recordSkips(tx, sessionId, skippedIds);
+  return counts;
 }
 
 /**
@@ -232,63 +370,10 @@ export async function planBatch(
   // sorted, then existing rows by id, then the session row last), so two batches that share files wait for
   // each other instead of deadlocking.
   return db.transaction(async (tx) => {
-    const ledger = await ledgerRows(tx, session.id, session.cycleId, valid, options.leaseMinutes);
-    const inserts: ValidFile[] = [];
-    const claims: Claim[] = [];
-    const skippedIds: string[] = [];
-
-    for (let place = 0; place < valid.length; place++) {
-      const file = valid[place] as ValidFile;
-      const row = ledger[place];
-      const decision = decideFile(file, row, options.overwrite, options.policy);
-      answers[file.index] = answerFor(file, decision);
-      if (decision.decision === 'skip' && row && !row.owned) skippedIds.push(row.id);
-      if (decision.decision === 'upload' || decision.decision === 'resume') {
-        const uploadId = decision.decision === 'resume' ? decision.uploadId : null;
-        file.key = decision.key;
-        file.partSize = decision.partSize;
-        if (row) {
-          claims.push({
-            ...file,
-            id: row.id,
-            version: row.version,
-            uploadId,
-            owned: row.owned,
-            failed: row.status === 'failed',
-          });
-        } else {
-          inserts.push(file);
-        }
-      }
-    }
-
-    claims.sort((a, b) => Number(a.id) - Number(b.id));
-    const lost = new Set([
-      ...(await insertNew(tx, session.id, session.cycleId, inserts)),
-      ...(await claimExisting(tx, session.id, claims)),
-    ]);
-    let newFiles = 0;
-    let newBytes = 0;
-    let retriedFailures = 0;
-    const written: Array<ValidFile & { owned?: boolean; failed?: boolean }> = [...inserts, ...claims];
-    for (const file of written) {
-      if (lost.has(file.path)) {
-        answers[file.index] = {
-          relativePath: file.path,
-          decision: 'conflict',
-          size: file.size,
-          existingSize: file.size,
-          reason: 'another upload session planned this file at the same moment; plan it again',
-        };
-      } else if (!file.owned) {
-        // Files new to this session count toward its totals; its own files were counted when first planned.
-        newFiles++;
-        newBytes += file.size;
-      } else if (file.failed) {
-        retriedFailures++;
-      }
-    }
-    const skipped = await recordSkips(tx, session.id, skippedIds);
+    const counts =
+      ((await likelyAllNew(tx, session.cycleId, valid)) &&
+        (await planAllNew(tx, session.id, session.cycleId, valid, answers, options))) ||
+      (await planAgainstLedger(tx, session.id, session.cycleId, valid, answers, options));
     // Last, and only while the session is active: a finish marks it `finishing` first, so either this batch
     // commits before the finish reads the ledger (the finish waits for this row) or it is rolled back. The
     // activity goes in the same write: a second transaction per batch queued for this row behind the batches in
@@ -297,10 +382,10 @@ export async function planBatch(
       .update(uploadSessions)
       .set({
         lastActivityAt: sql`now()`,
-        filesTotal: sql`${uploadSessions.filesTotal} + ${newFiles}`,
-        bytesTotal: sql`${uploadSessions.bytesTotal} + ${newBytes}`,
-        filesSkipped: sql`${uploadSessions.filesSkipped} + ${skipped}`,
-        filesFailed: sql`${uploadSessions.filesFailed} - ${retriedFailures}`,
+        filesTotal: sql`${uploadSessions.filesTotal} + ${counts.newFiles}`,
+        bytesTotal: sql`${uploadSessions.bytesTotal} + ${counts.newBytes}`,
+        filesSkipped: sql`${uploadSessions.filesSkipped} + ${counts.skipped}`,
+        filesFailed: sql`${uploadSessions.filesFailed} - ${counts.retriedFailures}`,
       })
       .where(and(eq(uploadSessions.id, session.id), eq(uploadSessions.status, 'active')))
       .returning({ id: uploadSessions.id });
@@ -316,41 +401,56 @@ export async function planBatch(
  * against such a batch also filter the ledger with `= any(…)` of the same keys, so PostgreSQL probes the index
  * instead of hashing the whole ledger (which made a 300k-file reconcile quadratic).
  */
-const column = <T>(rows: T[], pick: (row: T) => unknown) => sql.param(rows.map(pick));
+const column = <T>(rows: T[], pick: (row: T) => string | number | null) => arrayLiteral(rows.map(pick));
 
 /**
- * Inserts new ledger rows; answers the paths another transaction inserted first. Ids follow the plan order (the
- * order a session's files are listed in), rows go in by path: the lock order that keeps concurrent planners of
- * one cycle from deadlocking.
+ * The statement that inserts new ledger rows, in two parts so that the ON CONFLICT form can read `batch` again.
+ * Ids follow the plan order (the order a session's files are listed in), rows go in by path: the lock order that
+ * keeps concurrent planners of one cycle from deadlocking.
  */
-async function insertNew(tx: Tx, sessionId: string, cycleId: string, rows: ValidFile[]) {
-  if (rows.length === 0) return new Set<string>();
-  // The rows travel as their own JSON (one native stringify; the driver's escaping of eight text arrays element by
-  // element cost more than the rest of a plan's JavaScript).
+function insertStatement(sessionId: string, cycleId: string, rows: ValidFile[]) {
   const batch = sql`
     with batch as (
       select nextval('files_id_seq') as id, v.*
-      from json_to_recordset(${JSON.stringify(rows)}::json)
-        as v(path text, key text, size bigint, "lastModified" bigint, "contentType" text, "sensorSerial" text,
-             "partSize" int, "recordedAt" timestamptz)
+      from unnest(${column(rows, (r) => r.path)}::text[], ${column(rows, (r) => r.key)}::text[],
+                  ${column(rows, (r) => r.size)}::bigint[], ${column(rows, (r) => r.lastModified)}::bigint[],
+                  ${column(rows, (r) => r.contentType)}::text[], ${column(rows, (r) => r.sensorSerial)}::text[],
+                  ${column(rows, (r) => r.partSize)}::int[], ${column(rows, (r) => r.recordedAt)}::timestamptz[])
+        as v(path, key, size, modified, type, serial, part_size, recorded_at)
     )`;
   const insert = sql`
     insert into ${files} (id, cycle_id, session_id, relative_path, s3_key, size, last_modified, content_type, sensor_serial, part_size, recorded_at)
-    select id, ${cycleId}, ${sessionId}, path, key, size, to_timestamp("lastModified" / 1000.0), "contentType",
-           "sensorSerial", "partSize", "recordedAt"
+    select id, ${cycleId}, ${sessionId}, path, key, size, to_timestamp(modified / 1000.0), type, serial, part_size, recorded_at
     from batch
     order by path`;
-  // Nearly always no other planner has inserted any of these paths: a plain insert, in a savepoint, costs less
-  // than ON CONFLICT's speculative insertion of every row (measured: 50 instead of 70 ms of PostgreSQL's CPU per
-  // 5,000 rows). Only when it meets such a path (PostgreSQL logs the duplicate key) does the batch go in again with
-  // ON CONFLICT, and only the paths that were not inserted come back (reading 5,000 inserted paths back per batch
-  // cost more than inserting them).
+  return { batch, insert };
+}
+
+/**
+ * Inserts new ledger rows in a savepoint; answers false, having inserted none, if any of their paths is there.
+ * Nearly always none is: a plain insert costs less than ON CONFLICT's speculative insertion of every row
+ * (measured: 50 instead of 70 ms of PostgreSQL's CPU per 5,000 rows). PostgreSQL logs the duplicate key when one
+ * is.
+ */
+async function insertPlain(tx: Tx, sessionId: string, cycleId: string, rows: ValidFile[]) {
+  const { batch, insert } = insertStatement(sessionId, cycleId, rows);
   try {
     await tx.transaction((savepoint) => savepoint.execute(sql`${batch} ${insert}`));
-    return new Set<string>();
+    return true;
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
+    return false;
   }
+}
+
+/**
+ * Inserts new ledger rows; answers the paths another transaction inserted first. Only when the plain insert meets
+ * such a path does the batch go in again with ON CONFLICT, and only the paths that were not inserted come back
+ * (reading 5,000 inserted paths back per batch cost more than inserting them).
+ */
+async function insertNew(tx: Tx, sessionId: string, cycleId: string, rows: ValidFile[]) {
+  if (rows.length === 0 || (await insertPlain(tx, sessionId, cycleId, rows))) return new Set<string>();
+  const { batch, insert } = insertStatement(sessionId, cycleId, rows);
   const present = await sqlRows<{ path: string }>(
     tx,
     sql`${batch}, inserted as (${insert} on conflict (cycle_id, relative_path) do nothing returning relative_path)

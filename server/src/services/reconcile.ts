@@ -124,7 +124,8 @@ async function ledgerTotals(db: Db, sessionId: string) {
       select count(*) filter (where status = 'completed') as done,
              coalesce(sum(size) filter (where status = 'completed'), 0) as bytes,
              count(*) filter (where status = 'failed') as failed,
-             (select count(*) from ${uploadSessionSkips} k join ${files} f on f.id = k.file_id
+             (select count(*) from ${uploadSessionSkips} k cross join unnest(k.file_ids) as skipped(id)
+               join ${files} f on f.id = skipped.id
                where k.session_id = ${sessionId} and f.status = 'failed' and f.session_id <> ${sessionId}) as lost_skips
       from ${files} where session_id = ${sessionId}`,
   );
