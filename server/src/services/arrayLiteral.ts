@@ -1,6 +1,12 @@
 const quoted = /["\\]/;
 const quotedEverywhere = /["\\]/g;
 
+const element = (value: string | number | null) => {
+  if (value === null) return 'NULL';
+  if (typeof value === 'number') return String(value);
+  return `"${quoted.test(value) ? value.replace(quotedEverywhere, '\\$&') : value}"`;
+};
+
 /**
  * A PostgreSQL array literal (`{"a","b",NULL}`) of these values, sent as one text parameter and cast in SQL
  * (`::text[]`, `::bigint[]`). PostgreSQL reads such a literal about three times faster than the same values as
@@ -9,12 +15,11 @@ const quotedEverywhere = /["\\]/g;
  * PostgreSQL's text cannot; numbers must be finite.
  */
 export function arrayLiteral(values: ReadonlyArray<string | number | null>): string {
-  const elements = new Array<string>(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i] as string | number | null;
-    if (value === null) elements[i] = 'NULL';
-    else if (typeof value === 'number') elements[i] = String(value);
-    else elements[i] = `"${quoted.test(value) ? value.replace(quotedEverywhere, '\\$&') : value}"`;
+  // The common columns (all numbers, or all strings without a quote or backslash) are joined natively: escaping
+  // element by element was a tenth of a 300k-file plan's JavaScript.
+  if (values.every((value) => typeof value === 'number')) return `{${values.join(',')}}`;
+  if (values.every((value) => typeof value === 'string') && !quoted.test(values.join(''))) {
+    return values.length === 0 ? '{}' : `{"${values.join('","')}"}`;
   }
-  return `{${elements.join(',')}}`;
+  return `{${values.map(element).join(',')}}`;
 }

@@ -48,12 +48,14 @@ interface ValidFile {
   lastModified: number | null;
   contentType: string | null;
   sensorSerial: string | null;
-  /** The time in the file name (`YYYYMMDD_HHMMSS`), taken as UTC like the insight views' days. */
-  recordedAt: string | null;
   /** Set once the file is planned for upload: the file itself becomes its new ledger row, no copy per file. */
   partSize: number | null;
 }
 
+/**
+ * The time in a file's name (`YYYYMMDD_HHMMSS`), taken as UTC like the insight views' days; read only for the rows
+ * a plan writes.
+ */
 function recordedAtOf(path: string): string | null {
   const time = recordingTime(path.slice(path.lastIndexOf('/') + 1));
   return time ? `${time}Z` : null;
@@ -76,7 +78,6 @@ function checkFile(entry: PlanEntry, index: number, prefix: string): ValidFile |
     lastModified: entry.lastModified ?? null,
     contentType: entry.contentType || null,
     sensorSerial: normalised.sensorSerial,
-    recordedAt: recordedAtOf(normalised.path),
     partSize: null,
   };
 }
@@ -415,7 +416,7 @@ function insertStatement(sessionId: string, cycleId: string, rows: ValidFile[]) 
       from unnest(${column(rows, (r) => r.path)}::text[], ${column(rows, (r) => r.key)}::text[],
                   ${column(rows, (r) => r.size)}::bigint[], ${column(rows, (r) => r.lastModified)}::bigint[],
                   ${column(rows, (r) => r.contentType)}::text[], ${column(rows, (r) => r.sensorSerial)}::text[],
-                  ${column(rows, (r) => r.partSize)}::int[], ${column(rows, (r) => r.recordedAt)}::timestamptz[])
+                  ${column(rows, (r) => r.partSize)}::int[], ${column(rows, (r) => recordedAtOf(r.path))}::timestamptz[])
         as v(path, key, size, modified, type, serial, part_size, recorded_at)
     )`;
   const insert = sql`
