@@ -24,4 +24,6 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=5 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--import", "tsx", "server/src/main.ts"]
+# A young generation of 64 MB: a plan batch's few megabytes of short-lived objects no longer fill it several
+# times over (measured: a sixth less of the app's CPU for a 300k-file plan).
+CMD ["node", "--max-semi-space-size=64", "--import", "tsx", "server/src/main.ts"]

@@ -19,6 +19,7 @@ import pg from 'pg';
 
 import { createApi } from '../driver/api.ts';
 import { planBatchesInFlight } from '../driver/uploadDriver.ts';
+import { appNodeFlags } from './childProcesses.ts';
 import { fieldFolder } from './fieldFolder.ts';
 import { cpuByProcessGroup, cpuPerUnit } from './processCpu.ts';
 import { scratchDatabase } from './scratchDatabase.ts';
@@ -44,7 +45,7 @@ async function timed<T>(work: () => Promise<T>, label = ''): Promise<[T, number]
 async function startServer(databaseUrl: string, dataDir: string, count: number) {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('./benchServer.ts', import.meta.url))],
+    [...appNodeFlags, '--import', 'tsx', fileURLToPath(new URL('./benchServer.ts', import.meta.url))],
     {
       env: { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, BENCH_FILES: String(count) },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -67,7 +67,8 @@ const signBatchSize = 500;
 /** Small files are read (and hashed) before their URLs are signed, so a batch's bytes are held this long. */
 const signBatchBytes = 32 * 1024 ** 2;
 const readsAtOnce = 16;
-export const planBatchesInFlight = 3;
+/** Plan batches sent at once: enough that the server's JavaScript and PostgreSQL both work all the time. */
+export const planBatchesInFlight = 4;
 const multipartFilesAtOnce = 2;
 const confirmEvery = 200;
 const confirmWithinMs = 2000;
