@@ -13,7 +13,7 @@ import {
   utf8ByteLength,
 } from '@data-uploader/shared';
 import { TRPCError } from '@trpc/server';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { arrayLiteral } from './arrayLiteral.ts';
 import { isUniqueViolation } from './conflicts.ts';
@@ -405,38 +405,36 @@ export async function planBatch(
 const column = <T>(rows: T[], pick: (row: T) => string | number | null) => arrayLiteral(rows.map(pick));
 
 /**
- * The statement that inserts new ledger rows, in two parts so that the ON CONFLICT form can read `batch` again.
- * Ids follow the plan order (the order a session's files are listed in), rows go in by path: the lock order that
- * keeps concurrent planners of one cycle from deadlocking.
+ * New ledger rows, in two parts: the batch as rows with their ids (`batch`), and the insert that reads them from
+ * `source`. Ids follow the plan order (the order a session's files are listed in), rows go in by path: the lock
+ * order that keeps concurrent planners of one cycle from deadlocking.
  */
-function insertStatement(sessionId: string, cycleId: string, rows: ValidFile[]) {
+function newRows(sessionId: string, cycleId: string, rows: ValidFile[]) {
   const batch = sql`
-    with batch as (
-      select nextval('files_id_seq') as id, v.*
-      from unnest(${column(rows, (r) => r.path)}::text[], ${column(rows, (r) => r.key)}::text[],
-                  ${column(rows, (r) => r.size)}::bigint[], ${column(rows, (r) => r.lastModified)}::bigint[],
-                  ${column(rows, (r) => r.contentType)}::text[], ${column(rows, (r) => r.sensorSerial)}::text[],
-                  ${column(rows, (r) => r.partSize)}::int[], ${column(rows, (r) => recordedAtOf(r.path))}::timestamptz[])
-        as v(path, key, size, modified, type, serial, part_size, recorded_at)
-    )`;
-  const insert = sql`
+    select nextval('files_id_seq') as id, v.*
+    from unnest(${column(rows, (r) => r.path)}::text[], ${column(rows, (r) => r.key)}::text[],
+                ${column(rows, (r) => r.size)}::bigint[], ${column(rows, (r) => r.lastModified)}::bigint[],
+                ${column(rows, (r) => r.contentType)}::text[], ${column(rows, (r) => r.sensorSerial)}::text[],
+                ${column(rows, (r) => r.partSize)}::int[], ${column(rows, (r) => recordedAtOf(r.path))}::timestamptz[])
+      as v(path, key, size, modified, type, serial, part_size, recorded_at)`;
+  const insertFrom = (source: SQL) => sql`
     insert into ${files} (id, cycle_id, session_id, relative_path, s3_key, size, last_modified, content_type, sensor_serial, part_size, recorded_at)
     select id, ${cycleId}, ${sessionId}, path, key, size, to_timestamp(modified / 1000.0), type, serial, part_size, recorded_at
-    from batch
+    from ${source}
     order by path`;
-  return { batch, insert };
+  return { batch, insertFrom };
 }
 
 /**
  * Inserts new ledger rows in a savepoint; answers false, having inserted none, if any of their paths is there.
  * Nearly always none is: a plain insert costs less than ON CONFLICT's speculative insertion of every row
  * (measured: 50 instead of 70 ms of PostgreSQL's CPU per 5,000 rows). PostgreSQL logs the duplicate key when one
- * is.
+ * is. The batch is a subquery here, not a WITH (which PostgreSQL would copy into a store of its own first).
  */
 async function insertPlain(tx: Tx, sessionId: string, cycleId: string, rows: ValidFile[]) {
-  const { batch, insert } = insertStatement(sessionId, cycleId, rows);
+  const { batch, insertFrom } = newRows(sessionId, cycleId, rows);
   try {
-    await tx.transaction((savepoint) => savepoint.execute(sql`${batch} ${insert}`));
+    await tx.transaction((savepoint) => savepoint.execute(insertFrom(sql`(${batch}) batch`)));
     return true;
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
@@ -451,10 +449,11 @@ async function insertPlain(tx: Tx, sessionId: string, cycleId: string, rows: Val
  */
 async function insertNew(tx: Tx, sessionId: string, cycleId: string, rows: ValidFile[]) {
   if (rows.length === 0 || (await insertPlain(tx, sessionId, cycleId, rows))) return new Set<string>();
-  const { batch, insert } = insertStatement(sessionId, cycleId, rows);
+  const { batch, insertFrom } = newRows(sessionId, cycleId, rows);
   const present = await sqlRows<{ path: string }>(
     tx,
-    sql`${batch}, inserted as (${insert} on conflict (cycle_id, relative_path) do nothing returning relative_path)
+    sql`with batch as (${batch}),
+    inserted as (${insertFrom(sql`batch`)} on conflict (cycle_id, relative_path) do nothing returning relative_path)
     select path from batch except select relative_path from inserted`,
   );
   return new Set(present.map((row) => row.path));
