@@ -67,6 +67,7 @@ export const files = pgTable(
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     cycleId: uuid('cycle_id').notNull(),
+    /** COLLATE "C" (migration 0005, which drizzle-kit does not describe): compared byte by byte, as S3 keys are. */
     relativePath: text('relative_path').notNull(),
     s3Key: text('s3_key').notNull(),
     size: bigint('size', { mode: 'number' }).notNull(),

@@ -421,7 +421,7 @@ function newRows(sessionId: string, cycleId: string, rows: ValidFile[]) {
     insert into ${files} (id, cycle_id, session_id, relative_path, s3_key, size, last_modified, content_type, sensor_serial, part_size, recorded_at)
     select id, ${cycleId}, ${sessionId}, path, key, size, to_timestamp(modified / 1000.0), type, serial, part_size, recorded_at
     from ${source}
-    order by path`;
+    order by path collate "C"`;
   return { batch, insertFrom };
 }
 
