@@ -1,4 +1,4 @@
-import { For, Show } from 'solid-js';
+import { Index, Show } from 'solid-js';
 import { formatCount } from '../format.ts';
 import type { RunView } from '../upload/uploadRun.ts';
 
@@ -21,13 +21,14 @@ export function FailedFiles(props: { view: RunView; onRetry: () => void; onFinis
           </div>
         </div>
         <ul class="problems">
-          <For each={props.view.failures}>
+          {/* By place, not by object: every redraw brings new objects, and rows made again cost the page layout. */}
+          <Index each={props.view.failures}>
             {(failure) => (
               <li>
-                <code>{failure.relativePath}</code> — {failure.error}
+                <code>{failure().relativePath}</code> — {failure().error}
               </li>
             )}
-          </For>
+          </Index>
         </ul>
       </section>
     </Show>

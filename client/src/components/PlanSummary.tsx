@@ -1,5 +1,5 @@
 import type { SensorManifest } from '@data-uploader/shared';
-import { For, Show } from 'solid-js';
+import { For, Index, Show } from 'solid-js';
 import { formatBytes, formatCount } from '../format.ts';
 import type { RunView } from '../upload/uploadRun.ts';
 
@@ -111,17 +111,19 @@ function SensorTable(props: Props) {
           </tr>
         </thead>
         <tbody>
-          <For each={sensors()}>
+          {/* By place, not by object: each redraw (4 a second while uploading) brings copies of every sensor's tally,
+              and rows made again for them cost the page more style and layout than the upload itself. */}
+          <Index each={sensors()}>
             {(sensor) => {
-              const sent = () => props.view.progress.perSensor.get(sensor.sensor);
-              const manifest = () => props.view.manifest?.find((entry) => entry.sensor === sensor.sensor);
+              const sent = () => props.view.progress.perSensor.get(sensor().sensor);
+              const manifest = () => props.view.manifest?.find((entry) => entry.sensor === sensor().sensor);
               return (
                 <tr>
-                  <td>{sensor.sensor}</td>
-                  <td class="number">{formatCount(sensor.found.files)}</td>
-                  <td class="number">{formatBytes(sensor.found.bytes)}</td>
+                  <td>{sensor().sensor}</td>
+                  <td class="number">{formatCount(sensor().found.files)}</td>
+                  <td class="number">{formatBytes(sensor().found.bytes)}</td>
                   <td class="number">
-                    {formatCount(sensor.toSend.files)} · {formatBytes(sensor.toSend.bytes)}
+                    {formatCount(sensor().toSend.files)} · {formatBytes(sensor().toSend.bytes)}
                   </td>
                   <td class="number">
                     {formatCount(sent()?.files ?? 0)} · {formatBytes(sent()?.bytes ?? 0)}
@@ -136,7 +138,7 @@ function SensorTable(props: Props) {
                 </tr>
               );
             }}
-          </For>
+          </Index>
         </tbody>
       </table>
     </Show>
