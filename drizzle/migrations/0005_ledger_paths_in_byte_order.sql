@@ -5,39 +5,26 @@
 -- dropped, and made again from their own definitions, with Grafana's grant.
 DO $$
 DECLARE
-  view record;
-  definitions text[] := '{}';
-  definition text;
-  granted boolean := false;
-BEGIN
-  FOR view IN
-    SELECT c.oid, c.relname FROM pg_catalog.pg_class c
+  views text[] := ARRAY(
+    SELECT quote_ident(c.relname) FROM pg_catalog.pg_class c
     WHERE c.relkind = 'v' AND c.relnamespace = 'public'::regnamespace AND c.relname LIKE 'v\_%'
     ORDER BY c.oid
-  LOOP
-    definitions := definitions || format('CREATE VIEW %I AS %s', view.relname, pg_catalog.pg_get_viewdef(view.oid));
-    granted := granted OR (
-      EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'grafana_reader')
-      AND has_table_privilege('grafana_reader', view.oid, 'SELECT')
-    );
-  END LOOP;
-  FOR view IN
-    SELECT c.relname FROM pg_catalog.pg_class c
-    WHERE c.relkind = 'v' AND c.relnamespace = 'public'::regnamespace AND c.relname LIKE 'v\_%'
-  LOOP
-    EXECUTE format('DROP VIEW IF EXISTS %I CASCADE', view.relname);
+  );
+  definitions text[] :=
+    ARRAY(SELECT format('CREATE VIEW %s AS %s', v, pg_catalog.pg_get_viewdef(v::regclass)) FROM unnest(views) v);
+  granted boolean := EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'grafana_reader')
+    AND EXISTS (SELECT FROM unnest(views) v WHERE has_table_privilege('grafana_reader', v, 'SELECT'));
+  statement text;
+BEGIN
+  FOREACH statement IN ARRAY views LOOP
+    EXECUTE format('DROP VIEW IF EXISTS %s CASCADE', statement);
   END LOOP;
   ALTER TABLE "files" ALTER COLUMN "relative_path" TYPE text COLLATE "C";
-  FOREACH definition IN ARRAY definitions LOOP
-    EXECUTE definition;
+  FOREACH statement IN ARRAY definitions LOOP
+    EXECUTE statement;
   END LOOP;
   IF granted THEN
-    FOR view IN
-      SELECT c.relname FROM pg_catalog.pg_class c
-      WHERE c.relkind = 'v' AND c.relnamespace = 'public'::regnamespace AND c.relname LIKE 'v\_%'
-    LOOP
-      EXECUTE format('GRANT SELECT ON %I TO grafana_reader', view.relname);
-    END LOOP;
+    EXECUTE format('GRANT SELECT ON %s TO grafana_reader', array_to_string(views, ', '));
   END IF;
 END
 $$;

@@ -84,6 +84,18 @@ async function planSizes(api: ApiClient, sessionId: string, files: Record<string
   return planned;
 }
 
+/** Uploads these paths (10 bytes each) in a session of their own, finished: the ledger holds them completed. */
+async function uploadInFinishedSession(project: { id: string }, cycle: { id: string }, paths: string[]) {
+  const session = await beginSession(userApi, project, cycle, 'earlier');
+  const planned = await planSizes(userApi, session.id, Object.fromEntries(paths.map((path) => [path, 10])));
+  await putAndConfirm(
+    userApi,
+    session.id,
+    planned.map(keyOf).map((key) => ({ key, body: randomBytes(10) })),
+  );
+  await userApi.uploads.finish.mutate({ sessionId: session.id });
+}
+
 /** A fetch that never answers until its signal aborts: a request stuck on a dead network. */
 function stalledUntilAborted(signal: AbortSignal | null | undefined): Promise<Response> {
   return new Promise((_, reject) => {
@@ -550,14 +562,7 @@ describe('session counters', () => {
   it('count a skipped file once when the session plans it again in other batches, some at the same time', async () => {
     const { project, cycle } = await projectWithCycle(server, acme, 'acme-counters-rebatch');
     const names = ['a', 'b', 'c', 'd'].map((name) => `S/${name}.wav`);
-    const first = await beginSession(userApi, project, cycle, 'first');
-    const keys = (await planSizes(userApi, first.id, Object.fromEntries(names.map((name) => [name, 10])))).map(keyOf);
-    await putAndConfirm(
-      userApi,
-      first.id,
-      keys.map((key) => ({ key, body: randomBytes(10) })),
-    );
-    await userApi.uploads.finish.mutate({ sessionId: first.id });
+    await uploadInFinishedSession(project, cycle, names);
 
     const second = await beginSession(userApi, project, cycle, 'second');
     const batch = (...picked: number[]) => Object.fromEntries(picked.map((place) => [names[place] as string, 10]));
@@ -578,18 +583,9 @@ describe('planning a large batch', () => {
   it('finds the one file already in the ledger that is not among the paths looked up first, and plans the rest as new', async () => {
     const { project, cycle } = await projectWithCycle(server, acme, 'acme-sampled-plan');
     const names = Array.from({ length: 200 }, (_, i) => `S/${String(i).padStart(3, '0')}.wav`);
-    const first = await beginSession(userApi, project, cycle, 'first');
     // The first batch looks up a sample of its paths; the second and the 200th are not in it for 200 paths.
     const existing = [names[1], names[199]] as string[];
-    const keys = (await planSizes(userApi, first.id, Object.fromEntries(existing.map((name) => [name, 10])))).map(
-      keyOf,
-    );
-    await putAndConfirm(
-      userApi,
-      first.id,
-      keys.map((key) => ({ key, body: randomBytes(10) })),
-    );
-    await userApi.uploads.finish.mutate({ sessionId: first.id });
+    await uploadInFinishedSession(project, cycle, existing);
 
     const second = await beginSession(userApi, project, cycle, 'second');
     const planned = await planSizes(userApi, second.id, Object.fromEntries(names.map((name) => [name, 10])));
