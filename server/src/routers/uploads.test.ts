@@ -446,6 +446,24 @@ describe('a file skipped as uploaded that has since vanished', () => {
 });
 
 describe('listing the parts of a large multipart upload', () => {
+  it('lists an upload created before the run was cut off, no part signed yet, and records its id', async () => {
+    const { project, cycle } = await projectWithCycle(server, acme, 'acme-part-none');
+    const session = await beginSession(userApi, project, cycle);
+    const [key] = (await planSizes(userApi, session.id, { 'P/cut.wav': 10 * MiB })).map(keyOf) as [string];
+    const create = await userApi.uploads.sign.mutate({ sessionId: session.id, method: 'POST', key });
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec((await sendTo(create, 'POST')).body)?.[1] as string;
+    expect(await outcome(userApi.uploads.sign.mutate({ sessionId: session.id, method: 'POST', key, uploadId }))).toBe(
+      'BAD_REQUEST',
+    );
+    const listing = await userApi.uploads.sign.mutate({ sessionId: session.id, method: 'GET', key, uploadId });
+    const listed = await sendTo(listing, 'GET');
+    expect(listed.status).toBe(200);
+    expect(listed.body).not.toMatch(/<PartNumber>/);
+    expect(await ledgerRow(server, cycle.id, key)).toMatchObject({ uploadId, status: 'uploading' });
+    const other = userApi.uploads.sign.mutate({ sessionId: session.id, method: 'GET', key, uploadId: 'f'.repeat(32) });
+    expect(await outcome(other)).toBe('FORBIDDEN');
+  });
+
   it('signs later pages of ListParts with partNumberMarker, as files with over 1,000 parts need', async () => {
     const { project, cycle } = await projectWithCycle(server, acme, 'acme-part-pages');
     const session = await beginSession(userApi, project, cycle);

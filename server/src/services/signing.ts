@@ -131,8 +131,11 @@ function s3RequestFor(row: PlannedRow, request: SignRequest): Omit<PresignReques
     };
   }
   if (method === 'GET' || method === 'POST' || method === 'DELETE') {
-    if (row.uploadId === null)
-      refuse('BAD_REQUEST', `No part of "${key}" has been signed yet, so its uploadId is unknown`);
+    // Listing or aborting an upload the ledger has not heard of yet is fine: the browser creates it itself and the
+    // ledger learns its id with the first part, so a run cut off in between resumes by listing it. S3 refuses an
+    // id that is not this key's.
+    if (method === 'POST' && row.uploadId === null)
+      refuse('BAD_REQUEST', `No part of "${key}" has been signed yet, so there is nothing to complete`);
     const query: Record<string, string> = { uploadId };
     if (method === 'GET' && request.partNumberMarker) query['part-number-marker'] = String(request.partNumberMarker);
     return { method, key, query };
@@ -141,8 +144,9 @@ function s3RequestFor(row: PlannedRow, request: SignRequest): Omit<PresignReques
 }
 
 /**
- * Marks signed files as uploading (a failed one stays failed until it is confirmed) and renews their lease; records a file's uploadId the first time one of its
- * parts is signed, since the browser creates the multipart upload itself.
+ * Marks signed files as uploading (a failed one stays failed until it is confirmed) and renews their lease; records a
+ * file's uploadId the first time one of its parts or its listing is signed, since the browser creates the multipart
+ * upload itself.
  */
 async function touchSigned(db: Db, rows: Array<{ id: number; uploadId: string | null }>) {
   await db.execute(sql`
@@ -162,8 +166,9 @@ export async function signOne(
   const rows = await plannedRows(db, writable, [request.key]);
   const row = plannedOrRefuse(rows, request.key);
   const s3Request = s3RequestFor(row, request);
-  const isPart = request.method === 'PUT' && request.uploadId !== undefined;
-  await touchSigned(db, [{ id: row.id, uploadId: isPart ? (request.uploadId ?? null) : null }]);
+  // A part or a listing names the upload the file goes on with; an abort ends it.
+  const continues = request.method === 'PUT' || request.method === 'GET';
+  await touchSigned(db, [{ id: row.id, uploadId: continues ? (request.uploadId ?? null) : null }]);
   return storage.presigner.presign(storage.publicTargetFor(writable.place), {
     ...s3Request,
     expiresIn: Math.min(request.expiresIn ?? expiresIn, expiresIn),
