@@ -87,6 +87,11 @@ const environment = z.object({
   AWS_SESSION_TOKEN: z.string().min(1).optional(),
   /** Use AWS's default credential chain (instance role, AWS_PROFILE…) instead of the embedded server. */
   S3_USE_DEFAULT_CREDENTIALS: flag.default(false),
+  /**
+   * Browsers send whole small files as S3 POST Object forms, one request each instead of a CORS preflight and a
+   * PUT. Turn off for a store without POST Object (Cloudflare R2): browsers then PUT every file.
+   */
+  S3_FORM_UPLOADS: flag.default(true),
   /** Lifetime of presigned URLs. */
   PRESIGN_EXPIRES_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600),
   /** Files larger than this go multipart (resumable by parts); S3 allows single PUTs up to 5 GiB. */

@@ -424,6 +424,62 @@ describe('a session whose cycle closes or project is archived', () => {
   });
 });
 
+describe('form uploads (signBatch with form: true), as the browser sends its small files', () => {
+  const postForm = (url: string, fields: Record<string, string>, bytes: Uint8Array) => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    form.append('file', new Blob([bytes]));
+    return fetch(url, { method: 'POST', body: form });
+  };
+
+  it('answers POST Object forms for whole files, bound to the key and size; a Content-MD5 request keeps its PUT', async () => {
+    const { project, cycle } = await projectWithCycle(server, acme, 'acme-forms');
+    const session = await beginSession(userApi, project, cycle);
+    const [formKey, md5Key] = (await planSizes(userApi, session.id, { 'F/a.wav': 3000, 'F/b.wav': 200 })).map(
+      keyOf,
+    ) as [string, string];
+    const bytes = randomBytes(3000);
+    const md5Bytes = randomBytes(200);
+    const contentMd5 = createHash('md5').update(md5Bytes).digest('base64');
+    const { urls } = await userApi.uploads.signBatch.mutate({
+      sessionId: session.id,
+      form: true,
+      requests: [{ key: formKey }, { key: md5Key, contentMd5 }],
+    });
+    const [form, put] = urls as [{ url: string; fields?: Record<string, string> }, { url: string; fields?: unknown }];
+    expect(form.fields).toMatchObject({ key: formKey, 'x-amz-algorithm': 'AWS4-HMAC-SHA256' });
+    expect(put.fields).toBeUndefined();
+    expect(put.url).toContain(encodeURI(md5Key));
+    const fields = form.fields as Record<string, string>;
+    expect((await postForm(form.url, { ...fields, key: md5Key }, bytes)).status).toBe(403);
+    expect((await postForm(form.url, fields, randomBytes(2999))).status).toBe(400);
+    expect((await postForm(form.url, fields, bytes)).status).toBe(204);
+    expect((await sendTo(put as { url: string; headers: Record<string, string> }, 'PUT', md5Bytes)).status).toBe(200);
+    await userApi.uploads.confirm.mutate({ sessionId: session.id, files: [{ key: formKey }, { key: md5Key }] });
+    expect(await userApi.uploads.finish.mutate({ sessionId: session.id })).toMatchObject({
+      status: 'completed',
+      filesDone: 2,
+    });
+    expect(await objectSha256(server, project, formKey)).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+
+  it('answers PUT URLs instead when the store has form uploads turned off (S3_FORM_UPLOADS=false)', async () => {
+    const putOnly = await startTestServer({ S3_FORM_UPLOADS: 'false' });
+    try {
+      const company = await seedCompany(putOnly.db, 'put-only');
+      const api = apiClient(putOnly.url, { token: await tokenOf(putOnly, company.users.user.id) });
+      const { project, cycle } = await projectWithCycle(putOnly, company, 'put-only-forms');
+      const session = await beginSession(api, project, cycle);
+      const [key] = (await planSizes(api, session.id, { 'F/a.wav': 10 })).map(keyOf) as [string];
+      const { urls } = await api.uploads.signBatch.mutate({ sessionId: session.id, form: true, requests: [{ key }] });
+      expect(urls[0]).not.toHaveProperty('fields');
+      expect((await sendTo(urls[0] as { url: string }, 'PUT', randomBytes(10))).status).toBe(200);
+    } finally {
+      await putOnly.close();
+    }
+  });
+});
+
 describe('a file skipped as uploaded that has since vanished', () => {
   it('counts as failed for the session that skipped it', async () => {
     const { project, cycle } = await projectWithCycle(server, acme, 'acme-lost-skip');

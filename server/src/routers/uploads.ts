@@ -51,7 +51,10 @@ export const uploadsRouter = router({
 
   signBatch: authedProcedure.input(signBatchInput).mutation(async ({ ctx, input }) => {
     const writable = await loadWritableSession(ctx, input.sessionId);
-    const urls = await signMany(ctx.db, ctx.storage, writable, input.requests, ctx.config.PRESIGN_EXPIRES_SECONDS);
+    const urls = await signMany(ctx.db, ctx.storage, writable, input.requests, {
+      expiresIn: ctx.config.PRESIGN_EXPIRES_SECONDS,
+      form: (input.form ?? false) && ctx.config.S3_FORM_UPLOADS,
+    });
     await recordActivity(ctx, input.sessionId);
     return { urls, expiresIn: ctx.config.PRESIGN_EXPIRES_SECONDS };
   }),

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -755,6 +755,118 @@ describe('embedded S3 server', () => {
       // The front drops what it received once it sees the connection gone; give it a moment on a busy machine.
       await expect.poll(leftovers, { timeout: 10_000 }).toEqual([]);
       expect(await exists(key)).toBe(false);
+    });
+  });
+
+  describe('POST Object: browser form uploads with a signed policy', () => {
+    const formSigner = new Presigner({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    const signedForm = (key: string, size: number, expiresIn = 3600) =>
+      formSigner.presignPost(
+        { bucket: BUCKET, region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true },
+        { key, size, expiresIn },
+      );
+    /** The form as a browser sends it: the fields in order, then the file last. */
+    function postForm(url: string, fields: Record<string, string>, bytes: Uint8Array, origin = ORIGIN) {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      form.append('file', new Blob([bytes]), 'blob');
+      return fetch(url, { method: 'POST', body: form, headers: { Origin: origin } });
+    }
+    const policyOf = (fields: Record<string, string>) =>
+      JSON.parse(Buffer.from(fields.policy ?? '', 'base64').toString()) as { conditions: unknown[] };
+    const resign = (fields: Record<string, string>, policy: object) => {
+      const encoded = Buffer.from(JSON.stringify(policy)).toString('base64');
+      const day = (fields['x-amz-date'] ?? '').slice(0, 8);
+      const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
+      const signingKey = hmac(hmac(hmac(hmac('AWS4S3RVER', day), 'us-east-1'), 's3'), 'aws4_request');
+      return {
+        ...fields,
+        policy: encoded,
+        'x-amz-signature': createHmac('sha256', signingKey).update(encoded).digest('hex'),
+      };
+    };
+
+    it('stores the file under the signed key, answers 204 with its ETag, and CORS lets the page read it', async () => {
+      const bytes = randomBytes(40_000);
+      const { url, fields } = await signedForm('form/one file+.wav', bytes.length);
+      expect(url).toBe(`${server.endpoint}/${BUCKET}`);
+      const response = await postForm(url, fields, bytes);
+      expect(response.status).toBe(204);
+      expect(response.headers.get('etag')).toBe(`"${md5(bytes)}"`);
+      expect(response.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+      expect(sha256(await bodyOf('form/one file+.wav'))).toBe(sha256(bytes));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'form/one file+.wav' }));
+      expect(head).toMatchObject({ ContentLength: bytes.length, ETag: `"${md5(bytes)}"` });
+    });
+
+    it('refuses a tampered signature, another key, another size, an extra field and an expired policy, storing nothing', async () => {
+      const bytes = randomBytes(1000);
+      const { url, fields } = await signedForm('form/guarded.wav', bytes.length);
+      const refusals: Array<[string, Record<string, string>, Uint8Array, number, string]> = [
+        ['tampered', { ...fields, 'x-amz-signature': '0'.repeat(64) }, bytes, 403, 'SignatureDoesNotMatch'],
+        ['no signature', { ...fields, 'x-amz-signature': '' }, bytes, 403, 'SignatureDoesNotMatch'],
+        ['another key', { ...fields, key: 'form/other.wav' }, bytes, 403, 'AccessDenied'],
+        ['a bigger file', fields, randomBytes(1001), 400, 'EntityTooLarge'],
+        ['a smaller file', fields, randomBytes(999), 400, 'EntityTooSmall'],
+        ['an unsigned field', { ...fields, 'x-amz-meta-owner': 'me' }, bytes, 403, 'AccessDenied'],
+        [
+          'a wrong key id',
+          { ...fields, 'x-amz-credential': fields['x-amz-credential']?.replace('S3RVER', 'OTHER') ?? '' },
+          bytes,
+          403,
+          'InvalidAccessKeyId',
+        ],
+        ['no policy', { key: 'form/guarded.wav' }, bytes, 403, 'AccessDenied'],
+      ];
+      for (const [what, form, body, status, code] of refusals) {
+        const response = await postForm(url, form, body);
+        expect({ what, status: response.status, code: await errorCode(response) }).toEqual({ what, status, code });
+      }
+      const policy = policyOf(fields);
+      const expired = resign(fields, { ...policy, expiration: new Date(Date.now() - 1000).toISOString() });
+      const late = await postForm(url, expired, bytes);
+      expect([late.status, await errorCode(late)]).toEqual([403, 'AccessDenied']);
+      const escaping = await signedForm('form/../../escape.wav', bytes.length);
+      const dotted = await postForm(escaping.url, escaping.fields, bytes);
+      expect([dotted.status, await errorCode(dotted)]).toEqual([400, 'InvalidArgument']);
+      expect(await exists('form/guarded.wav')).toBe(false);
+      expect(await exists('form/other.wav')).toBe(false);
+      // Signed but refused afterwards leaves no half-written file behind either.
+      const uploads = await readdir(path.join(dataDir, BUCKET), { recursive: true });
+      expect(uploads.filter((name) => name.includes('receiving-'))).toEqual([]);
+    });
+
+    it('follows starts-with and eq conditions, and refuses a form without its file', async () => {
+      const bytes = randomBytes(500);
+      const { url, fields } = await signedForm('form/prefixed/a.wav', bytes.length);
+      const policy = policyOf(fields);
+      const conditions = policy.conditions.filter((condition) => !(condition as { key?: string }).key);
+      const prefixed = resign(fields, {
+        ...policy,
+        conditions: [...conditions, ['starts-with', '$key', 'form/prefixed/']],
+      });
+      expect((await postForm(url, { ...prefixed, key: 'form/prefixed/b.wav' }, bytes)).status).toBe(204);
+      const outside = await postForm(url, { ...prefixed, key: 'form/elsewhere.wav' }, bytes);
+      expect([outside.status, await errorCode(outside)]).toEqual([403, 'AccessDenied']);
+      const form = new FormData();
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      const fileless = await fetch(url, { method: 'POST', body: form });
+      expect([fileless.status, await errorCode(fileless)]).toEqual([400, 'InvalidArgument']);
+      expect(await exists('form/prefixed/b.wav')).toBe(true);
+      expect(await exists('form/elsewhere.wav')).toBe(false);
+    });
+
+    it('is a request browsers send without a preflight: S3 answers the form POST itself, no OPTIONS needed', async () => {
+      const bytes = randomBytes(100);
+      const { url, fields } = await signedForm('form/simple.wav', bytes.length);
+      const form = new FormData();
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      form.append('file', new Blob([bytes]));
+      const request = new Request(url, { method: 'POST', body: form });
+      // CORS-safelisted: POST with a multipart/form-data body and no other header.
+      expect(request.headers.get('content-type')).toMatch(/^multipart\/form-data; boundary=/);
+      expect([...request.headers.keys()]).toEqual(['content-type']);
+      expect((await fetch(request)).status).toBe(204);
     });
   });
 

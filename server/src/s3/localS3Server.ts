@@ -14,13 +14,14 @@ import {
   listParts,
   listUploads,
 } from './localS3Multipart.ts';
+import { isFormPost, postObject } from './localS3Post.ts';
 import { checkAuthorization } from './localS3Signature.ts';
 import { createS3rver, type S3rverStore } from './localS3Store.ts';
 
 /*
  * The embedded S3 server: s3rver 3.7.1 behind a front that answers what s3rver lacks or gets wrong
- * (ListParts, ListMultipartUploads, Abort, strict Complete, presigned SigV4 checks, preflights, Content-MD5) and hands
- * everything else to s3rver's Koa handler. Run as a child process by localS3.ts, with
+ * (ListParts, ListMultipartUploads, Abort, strict Complete, presigned SigV4 checks, preflights, Content-MD5,
+ * POST Object policies) and hands everything else to s3rver's Koa handler. Run as a child process by localS3.ts, with
  * --openssl-legacy-provider because s3rver encrypts ListObjectsV2 continuation tokens with DES.
  */
 
@@ -41,7 +42,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, store: S3rverSt
     target = parseTarget(req);
     // Preflights carry no credentials, in S3 as here.
     if (target.bucket && req.method === 'OPTIONS') return await answerPreflight(req, res, store, target.bucket);
-    if (!process.env.CEILING_NOAUTH) await checkAuthorization(req, target);
+    // A form upload carries its authorization (a signed policy) in the body.
+    if (isFormPost(req, target)) return await postObject(req, res, store, target);
+    await checkAuthorization(req, target);
     if (target.key.split('/').some((segment) => segment === '.' || segment === '..')) {
       // s3rver joins keys onto its folder: such a key would be stored outside the data folder.
       throw new S3Error('InvalidArgument', 'Keys with "." or ".." path segments are not supported here.');

@@ -60,6 +60,22 @@ export function objectUrl(target: BucketTarget, key: string): URL {
   return new URL(`https://${target.bucket}.s3.${target.region}.amazonaws.com${path}`);
 }
 
+/**
+ * The URL of the bucket itself, where browser form uploads (POST Object) go: the key travels in the form. Path
+ * style without the trailing slash, which some stores route to another operation.
+ */
+export function bucketUrl(target: BucketTarget): string {
+  const url = objectUrl(target, '').toString();
+  const pathStyle = new URL(url).pathname !== '/';
+  return pathStyle ? url.replace(/\/$/, '') : url;
+}
+
+/** A browser form upload (S3 POST Object): send `fields` first, then the file as the last field, `file`. */
+export interface SignedPost {
+  url: string;
+  fields: Record<string, string>;
+}
+
 export interface PresignRequest {
   method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   key: string;
@@ -97,6 +113,45 @@ export class Presigner {
       this.#signers.set(region, signer);
     }
     return signer;
+  }
+
+  /**
+   * Signs a POST Object policy for exactly one key and one size. A form POST is a request browsers send across
+   * origins without a CORS preflight, so each small file costs one request instead of two (and one round trip to
+   * S3 instead of two). The policy holds the same limits as a presigned PUT: this key, this many bytes, until then.
+   */
+  async presignPost(
+    target: BucketTarget,
+    request: { key: string; size: number; expiresIn: number },
+  ): Promise<SignedPost> {
+    const signingDate = new Date();
+    const credentials = await this.#resolvedCredentials();
+    const longDate = signingDate
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
+    const fields: Record<string, string> = {
+      key: request.key,
+      'x-amz-algorithm': 'AWS4-HMAC-SHA256',
+      'x-amz-credential': `${credentials.accessKeyId}/${longDate.slice(0, 8)}/${target.region}/s3/aws4_request`,
+      'x-amz-date': longDate,
+      ...(credentials.sessionToken ? { 'x-amz-security-token': credentials.sessionToken } : {}),
+    };
+    const policy = {
+      expiration: new Date(signingDate.getTime() + request.expiresIn * 1000).toISOString(),
+      conditions: [
+        { bucket: target.bucket },
+        ...Object.entries(fields).map(([name, value]) => ({ [name]: value })),
+        ['content-length-range', request.size, request.size],
+      ],
+    };
+    const encoded = Buffer.from(JSON.stringify(policy)).toString('base64');
+    const signature = await this.#signer(target.region).sign(encoded, { signingDate });
+    return { url: bucketUrl(target), fields: { ...fields, policy: encoded, 'x-amz-signature': signature } };
+  }
+
+  async #resolvedCredentials(): Promise<AwsCredentialIdentity> {
+    return typeof this.credentials === 'function' ? this.credentials() : this.credentials;
   }
 
   async presign(

@@ -175,17 +175,21 @@ export async function signOne(
   });
 }
 
+/** A presigned request: a URL with the headers to send, or a form upload's URL and its fields (SignedPost). */
+export type SignedRequest = { url: string; headers: Record<string, string>; fields?: Record<string, string> };
+
 /**
- * Presigns many PutObject or UploadPart URLs at once for the CLI. The whole batch is checked before anything
- * is written or signed: one bad request refuses the batch and changes nothing.
+ * Presigns many PutObject or UploadPart URLs at once (the CLI, the browser's small files); with `form`, whole
+ * files get POST Object forms instead of PUT URLs. The whole batch is checked before anything is written or
+ * signed: one bad request refuses the batch and changes nothing.
  */
 export async function signMany(
   db: Db,
   storage: Storage,
   writable: WritableSession,
   requests: BatchRequest[],
-  expiresIn: number,
-) {
+  { expiresIn, form }: { expiresIn: number; form: boolean },
+): Promise<SignedRequest[]> {
   const rows = await plannedRows(db, writable, [...new Set(requests.map((r) => r.key))]);
   const touched = new Map<number, string | null>();
   const s3Requests = requests.map((request) => {
@@ -203,5 +207,18 @@ export async function signMany(
     [...touched].map(([id, uploadId]) => ({ id, uploadId })),
   );
   const target = storage.publicTargetFor(writable.place);
-  return Promise.all(s3Requests.map((request) => storage.presigner.presign(target, { ...request, expiresIn })));
+  return Promise.all(
+    s3Requests.map(async (request) => {
+      // A form carries no Content-MD5 condition; a request that asked for one keeps its checked PUT.
+      if (form && !request.query && request.contentLength !== undefined && !request.headers?.['content-md5']) {
+        const post = await storage.presigner.presignPost(target, {
+          key: request.key,
+          size: request.contentLength,
+          expiresIn,
+        });
+        return { url: post.url, headers: {}, fields: post.fields };
+      }
+      return storage.presigner.presign(target, { ...request, expiresIn });
+    }),
+  );
 }

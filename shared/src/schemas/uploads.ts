@@ -83,6 +83,12 @@ export const signBatchInput = z.object({
     )
     .min(1)
     .max(maxSignBatch, `at most ${maxSignBatch} URLs per call`),
+  /**
+   * Browsers: answer whole-file uploads as S3 POST Object forms (`fields`, sent as multipart/form-data), which
+   * cross origins without a CORS preflight. Parts stay PUT URLs; so does everything when the server's store has
+   * form uploads turned off (S3_FORM_UPLOADS=false).
+   */
+  form: z.boolean().optional(),
 });
 
 export const confirmInput = z.object({

@@ -1,0 +1,247 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import busboy from 'busboy';
+import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY } from './localS3.ts';
+import { setCorsHeaders } from './localS3Cors.ts';
+import { isPlainName, S3_XMLNS, S3Error, type S3Target, sendXml } from './localS3Http.ts';
+import type { S3rverStore } from './localS3Store.ts';
+
+/*
+ * POST Object (browser form uploads, SigV4 policies) as S3 checks it. s3rver accepts such a form without looking
+ * at its policy at all, so the front answers it: the policy's signature, its expiry, every condition against the
+ * form's fields, and the file's size against content-length-range, before anything is stored.
+ */
+
+/** A form POST to a bucket, which the front answers itself. */
+export function isFormPost(req: IncomingMessage, target: S3Target): boolean {
+  const type = req.headers['content-type'] ?? '';
+  return (
+    target.method === 'POST' && target.key === '' && target.query.size === 0 && /^multipart\/form-data/i.test(type)
+  );
+}
+
+/** Fields no condition has to name (S3's list), besides those starting with x-ignore-. */
+const UNCONDITIONED = new Set(['policy', 'x-amz-signature', 'file']);
+const MAX_FIELD_BYTES = 20 * 1024;
+
+type Condition = { field: string; test: (value: string) => boolean; text: string } | { range: [number, number] };
+
+export async function postObject(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: S3rverStore,
+  target: S3Target,
+): Promise<void> {
+  const { bucket } = target;
+  if (!isPlainName(bucket) || !(await store.getBucket(bucket))) {
+    throw new S3Error('NoSuchBucket', 'The specified bucket does not exist');
+  }
+  const fields = new Map<string, string>([['bucket', bucket]]);
+  const stored = await new Promise<{ key: string; md5: string; status: number }>((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: req.headers,
+        limits: { fieldSize: MAX_FIELD_BYTES, fields: 50, files: 1, parts: 51 },
+      });
+    } catch {
+      return reject(
+        new S3Error('MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.'),
+      );
+    }
+    let sawFile = false;
+    const fail = (error: unknown) => {
+      req.unpipe(parser);
+      req.resume(); // the rest of the body is read and dropped, so the answer reaches the client
+      reject(error);
+    };
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) return fail(new S3Error('MaxMessageLengthExceeded', 'Your request was too big.'));
+      // S3 reads field names case-insensitively; anything after the file is ignored, as S3 does.
+      if (!sawFile && name.toLowerCase() !== 'bucket') fields.set(name.toLowerCase(), value);
+    });
+    parser.on('file', (name, file) => {
+      if (sawFile || name.toLowerCase() !== 'file') return void file.resume();
+      sawFile = true;
+      storeFile(file, fields, store, bucket).then(resolve, fail);
+    });
+    parser.on('filesLimit', () =>
+      fail(new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.')),
+    );
+    parser.on('error', () =>
+      fail(
+        new S3Error('MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.'),
+      ),
+    );
+    parser.on('close', () => {
+      if (!sawFile) fail(new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.'));
+    });
+    req.pipe(parser);
+  });
+  await setCorsHeaders(req, res, store, bucket);
+  const etag = `"${stored.md5}"`;
+  const location = `/${bucket}/${stored.key.split('/').map(encodeURIComponent).join('/')}`;
+  if (stored.status === 201) {
+    res.setHeader('ETag', etag);
+    res.setHeader('Location', location);
+    sendXml(res, 201, {
+      PostResponse: { '@_xmlns': S3_XMLNS, Location: location, Bucket: bucket, Key: stored.key, ETag: etag },
+    });
+    return;
+  }
+  res.writeHead(stored.status, { ETag: etag, Location: location, 'Content-Length': 0 });
+  res.end();
+}
+
+/** Checks the policy against the fields read so far (all of them: the file comes last), then stores the file. */
+async function storeFile(file: Readable, fields: Map<string, string>, store: S3rverStore, bucket: string) {
+  let range: [number, number] | null;
+  let key: string;
+  try {
+    range = checkPolicy(fields);
+    key = fields.get('key') ?? '';
+    if (key === '') throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.");
+    if (key.split('/').some((segment) => segment === '.' || segment === '..')) {
+      throw new S3Error('InvalidArgument', 'Keys with "." or ".." path segments are not supported here.');
+    }
+  } catch (error) {
+    file.resume();
+    throw error;
+  }
+  const uploads = store.getResourcePath(bucket, undefined, 'uploads');
+  await mkdir(uploads, { recursive: true });
+  const received = path.join(uploads, `receiving-${randomBytes(8).toString('hex')}`);
+  const hash = createHash('md5');
+  let size = 0;
+  try {
+    await pipeline(
+      file,
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          size += chunk.length;
+          // Refused as soon as it is too big, not after storing all of it.
+          if (range && size > range[1]) throw tooLarge();
+          hash.update(chunk);
+          yield chunk;
+        }
+      },
+      createWriteStream(received),
+    );
+    if (range && size < range[0]) {
+      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size');
+    }
+  } catch (error) {
+    file.resume();
+    await rm(received, { force: true });
+    throw error;
+  }
+  const md5 = hash.digest('hex');
+  const objectPath = store.getResourcePath(bucket, key, 'object');
+  await mkdir(path.dirname(objectPath), { recursive: true });
+  await rename(received, objectPath);
+  const contentType = fields.get('content-type') || 'binary/octet-stream';
+  await store.putMetadata(bucket, key, { 'content-type': contentType }, md5);
+  const status = Number(fields.get('success_action_status'));
+  return { key, md5, status: status === 200 || status === 201 ? status : 204 };
+}
+
+function tooLarge(): S3Error {
+  return new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+}
+
+/** SigV4 policy check; answers the content-length-range, if the policy has one. */
+function checkPolicy(fields: Map<string, string>): [number, number] | null {
+  const encoded = fields.get('policy');
+  if (!encoded) throw new S3Error('AccessDenied', 'Access Denied');
+  if (fields.get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256') {
+    throw new S3Error('InvalidArgument', 'POST form fields must include x-amz-algorithm AWS4-HMAC-SHA256.');
+  }
+  const credential = fields.get('x-amz-credential') ?? '';
+  const [accessKeyId, day = '', region, service, terminator] = credential.split('/');
+  if (accessKeyId !== ACCESS_KEY_ID) {
+    throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+  }
+  if (region !== REGION || service !== 's3' || terminator !== 'aws4_request' || !/^\d{8}$/.test(day)) {
+    throw new S3Error('InvalidArgument', `Error parsing the X-Amz-Credential parameter; expecting region '${REGION}'.`);
+  }
+  const expected = signPolicy(encoded, day);
+  const given = Buffer.from(fields.get('x-amz-signature') ?? '');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new S3Error(
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    );
+  }
+  const policy = parsePolicy(encoded);
+  if (Date.now() > policy.expiration) throw policyFailed('Policy expired.');
+  let range: [number, number] | null = null;
+  const named = new Set<string>();
+  for (const condition of policy.conditions) {
+    if ('range' in condition) {
+      range = condition.range;
+      continue;
+    }
+    named.add(condition.field);
+    if (!condition.test(fields.get(condition.field) ?? '')) {
+      throw policyFailed(`Policy Condition failed: ${condition.text}`);
+    }
+  }
+  for (const name of fields.keys()) {
+    if (name === 'bucket' || UNCONDITIONED.has(name) || name.startsWith('x-ignore-') || named.has(name)) continue;
+    throw policyFailed(`Extra input fields: ${name}`);
+  }
+  return range;
+}
+
+/** The day's signing key, as SigV4 derives it, then the policy's HMAC in hex. */
+function signPolicy(encoded: string, day: string): Buffer {
+  const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
+  const signingKey = hmac(hmac(hmac(hmac(`AWS4${SECRET_ACCESS_KEY}`, day), REGION), 's3'), 'aws4_request');
+  return Buffer.from(createHmac('sha256', signingKey).update(encoded).digest('hex'));
+}
+
+function parsePolicy(encoded: string): { expiration: number; conditions: Condition[] } {
+  let document: unknown;
+  try {
+    document = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
+  } catch {
+    throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
+  }
+  const { expiration, conditions } = (document ?? {}) as { expiration?: unknown; conditions?: unknown };
+  const expires = typeof expiration === 'string' ? Date.parse(expiration) : Number.NaN;
+  if (Number.isNaN(expires)) throw new S3Error('InvalidPolicyDocument', "Invalid Policy: Invalid 'expiration' value.");
+  if (!Array.isArray(conditions)) throw new S3Error('InvalidPolicyDocument', "Invalid Policy: Invalid 'conditions'.");
+  return { expiration: expires, conditions: conditions.map(parseCondition) };
+}
+
+function parseCondition(condition: unknown): Condition {
+  if (Array.isArray(condition)) {
+    const [operator, first, second] = condition as unknown[];
+    if (operator === 'content-length-range' && Number.isInteger(first) && Number.isInteger(second)) {
+      return { range: [first as number, second as number] };
+    }
+    if ((operator === 'eq' || operator === 'starts-with') && typeof first === 'string' && first.startsWith('$')) {
+      const field = first.slice(1).toLowerCase();
+      const wanted = String(second ?? '');
+      const text = JSON.stringify(condition);
+      return operator === 'eq'
+        ? { field, test: (value) => value === wanted, text }
+        : { field, test: (value) => value.startsWith(wanted), text };
+    }
+  } else if (condition && typeof condition === 'object' && Object.keys(condition).length === 1) {
+    const [[name, wanted]] = Object.entries(condition) as [[string, unknown]];
+    if (typeof wanted === 'string') {
+      return { field: name.toLowerCase(), test: (value) => value === wanted, text: JSON.stringify(condition) };
+    }
+  }
+  throw new S3Error('InvalidPolicyDocument', `Invalid Policy: Invalid Condition: ${JSON.stringify(condition)}`);
+}
+
+function policyFailed(reason: string): S3Error {
+  return new S3Error('AccessDenied', `Invalid according to Policy: ${reason}`);
+}
