@@ -34,6 +34,9 @@ afterAll(async () => {
 });
 
 const partNumberOf = (url: string) => Number(new URL(url, 'http://x').searchParams.get('partNumber') ?? 0);
+/** A whole file sent as an S3 POST Object form: a POST to the bucket itself, no key or query in the URL. */
+const isFormUpload = (request: { method: string; url: string }) =>
+  request.method === 'POST' && /^\/[^/?]+$/.test(request.url);
 
 describe('closing the browser in the middle of an upload', () => {
   it('continues in a new browser: finished files are not sent again, the multipart upload goes on from its parts', async () => {
@@ -61,6 +64,12 @@ describe('closing the browser in the middle of an upload', () => {
     const completedSmall = async () =>
       (await ledgerOf(server, cycle.id)).filter((row) => row.status === 'completed').length;
     await expect.poll(completedSmall, { timeout: 30_000 }).toBe(small.length);
+    // The small files went as forms, which need no preflight; the big file's requests each had one.
+    const forms = proxy.requests.filter(isFormUpload);
+    expect(forms.map((r) => r.status)).toEqual(small.map(() => 204));
+    expect(proxy.requests.filter((r) => r.method === 'PUT' && partNumberOf(r.url) === 0)).toEqual([]);
+    const preflights = proxy.requests.filter((r) => r.method === 'OPTIONS').length;
+    expect(preflights).toBeLessThan(small.length);
     await screenshot(page, 'upload-progress');
     await first.close();
 
@@ -79,6 +88,7 @@ describe('closing the browser in the middle of an upload', () => {
     await again.getByText('Upload complete and verified').waitFor({ timeout: 60_000 });
 
     const afterwards = proxy.requests.slice(seenBefore);
+    expect(afterwards.filter(isFormUpload)).toEqual([]);
     const puts = afterwards.filter((r) => r.method === 'PUT');
     expect(puts.map((r) => partNumberOf(r.url)).sort()).toEqual([3, 4, 5, 6]);
     expect(puts.reduce((sum, r) => sum + r.bodyBytes, 0)).toBe(big.size - 2 * 5 * MiB);

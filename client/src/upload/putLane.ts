@@ -7,9 +7,11 @@ export interface PutTransfer {
   file: File;
 }
 
+/** A presigned PUT URL with its headers, or an S3 POST Object form (`fields`) for the bucket at `url`. */
 export interface SignedPut {
   url: string;
   headers: Record<string, string>;
+  fields?: Record<string, string>;
 }
 
 /** How the lane reaches its worker; tests put a stand-in here. */
