@@ -99,7 +99,8 @@ describe('PutLane', () => {
 
   it('sends nothing new while paused, and goes on when started again', async () => {
     const t = lane();
-    for (let i = 0; i < 40; i++) t.subject.push(transfer(`k${i}`));
+    const files = putsInFlight + 16;
+    for (let i = 0; i < files; i++) t.subject.push(transfer(`k${i}`));
     t.subject.start();
     await settle();
     t.subject.pause();
@@ -108,7 +109,7 @@ describe('PutLane', () => {
     expect(t.sent).toHaveLength(putsInFlight);
     t.subject.start();
     await settle();
-    expect(t.sent).toHaveLength(40);
+    expect(t.sent).toHaveLength(files);
   });
 
   it('signs an expired URL again once; a second expiry is the file’s failure', async () => {

@@ -42,9 +42,11 @@ export interface PutLaneOptions<T extends PutTransfer> {
 
 /**
  * Requests in flight: well over the browser's six connections to a host, so a connection that frees up finds the
- * next request already waiting while the worker's answers are on their way to the page.
+ * next request already waiting while the worker's answers are on their way to the page (every 50 ms, which at
+ * 500 small files a second is 25 files). With 24, the queue ran dry between answers: 0.42× rclone's files/s
+ * against 0.61× with 96 (bench:browser, this machine).
  */
-export const putsInFlight = 24;
+export const putsInFlight = 96;
 /** ...and bytes in flight, so a folder of big single-PUT files does not start dozens at once (one always goes). */
 export const bytesInFlight = 64 * 1024 * 1024;
 /** URLs signed per signBatch call, and the level below which the next call goes out. */

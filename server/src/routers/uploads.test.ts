@@ -446,7 +446,7 @@ describe('form uploads (signBatch with form: true), as the browser sends its sma
       form: true,
       requests: [{ key: formKey }, { key: md5Key, contentMd5 }],
     });
-    const [form, put] = urls as [{ url: string; fields?: Record<string, string> }, { url: string; fields?: unknown }];
+    const [form, put] = urls as [(typeof urls)[number], (typeof urls)[number]];
     expect(form.fields).toMatchObject({ key: formKey, 'x-amz-algorithm': 'AWS4-HMAC-SHA256' });
     expect(put.fields).toBeUndefined();
     expect(put.url).toContain(encodeURI(md5Key));
@@ -454,7 +454,7 @@ describe('form uploads (signBatch with form: true), as the browser sends its sma
     expect((await postForm(form.url, { ...fields, key: md5Key }, bytes)).status).toBe(403);
     expect((await postForm(form.url, fields, randomBytes(2999))).status).toBe(400);
     expect((await postForm(form.url, fields, bytes)).status).toBe(204);
-    expect((await sendTo(put as { url: string; headers: Record<string, string> }, 'PUT', md5Bytes)).status).toBe(200);
+    expect((await sendTo(put, 'PUT', md5Bytes)).status).toBe(200);
     await userApi.uploads.confirm.mutate({ sessionId: session.id, files: [{ key: formKey }, { key: md5Key }] });
     expect(await userApi.uploads.finish.mutate({ sessionId: session.id })).toMatchObject({
       status: 'completed',
