@@ -11,6 +11,7 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketCorsCommand,
+  DeleteObjectCommand,
   GetBucketCorsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -854,6 +855,19 @@ describe('embedded S3 server', () => {
       expect([fileless.status, await errorCode(fileless)]).toEqual([400, 'InvalidArgument']);
       expect(await exists('form/prefixed/b.wav')).toBe(true);
       expect(await exists('form/elsewhere.wav')).toBe(false);
+    });
+
+    it('stores into a folder again after its last object was deleted (and the folder with it)', async () => {
+      for (const name of ['a.wav', 'b.wav']) {
+        const bytes = randomBytes(10);
+        const { url, fields } = await signedForm(`form/vanishing/${name}`, bytes.length);
+        expect((await postForm(url, fields, bytes)).status).toBe(204);
+        await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `form/vanishing/${name}` }));
+      }
+      const bytes = randomBytes(10);
+      const { url, fields } = await signedForm('form/vanishing/c.wav', bytes.length);
+      expect((await postForm(url, fields, bytes)).status).toBe(204);
+      expect(sha256(await bodyOf('form/vanishing/c.wav'))).toBe(sha256(bytes));
     });
 
     it('is a request browsers send without a preflight: S3 answers the form POST itself, no OPTIONS needed', async () => {
