@@ -537,6 +537,54 @@ describe('embedded S3 server', () => {
     expect(pages.flat()).toEqual(keys);
   }, 120_000);
 
+  it('lists in S3 key order (UTF-8 bytes, folders in their place), by prefix, start-after, small pages and url encoding', async () => {
+    const keys = [
+      'order/b',
+      'order/b-x',
+      'order/b/c',
+      'order/b/d/e',
+      'order/bz',
+      'order/é',
+      'order/\u{1F680}',
+      'order/\uFF5E',
+    ];
+    for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: Key }));
+    const expected = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const list = (input: Partial<ConstructorParameters<typeof ListObjectsV2Command>[0]>) =>
+      s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'order/', ...input }));
+    const keysOf = (page: { Contents?: Array<{ Key?: string }> }) => (page.Contents ?? []).map((item) => item.Key);
+    expect(keysOf(await list({}))).toEqual(expected);
+    expect(keysOf(await list({ Prefix: 'order/b' }))).toEqual([
+      'order/b',
+      'order/b-x',
+      'order/b/c',
+      'order/b/d/e',
+      'order/bz',
+    ]);
+    expect(keysOf(await list({ StartAfter: 'order/b-x' }))).toEqual(expected.slice(2));
+    const paged: Array<string | undefined> = [];
+    let token: string | undefined;
+    do {
+      const page = await list({ MaxKeys: 3, ContinuationToken: token });
+      expect(page.KeyCount).toBe(page.Contents?.length ?? 0);
+      paged.push(...keysOf(page));
+      token = page.NextContinuationToken;
+    } while (token);
+    expect(paged).toEqual(expected);
+    const first = await list({});
+    expect(first.Contents?.[0]).toMatchObject({ Size: 'order/b'.length, ETag: `"${md5(Buffer.from('order/b'))}"` });
+    const encoded = await list({ EncodingType: 'url', Prefix: 'order/é' });
+    expect(encoded.EncodingType).toBe('url');
+    expect(keysOf(encoded)).toEqual(['order/%C3%A9']);
+    const tampered = await fetch(
+      await presign(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: 'not a token!' })),
+    );
+    expect([tampered.status, await errorCode(tampered)]).toEqual([400, 'InvalidArgument']);
+    // Other buckets' objects, s3rver's own files and open multipart uploads are never listed.
+    await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'order/b/pending' }));
+    expect(keysOf(await list({}))).toEqual(expected);
+  });
+
   it("round-trips keys with spaces, unicode and +&=;,%~' exactly", async () => {
     const keys = [
       'odd/with space/and  two.txt',

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { answerPreflight, setCorsHeaders } from './localS3Cors.ts';
 import { expectedMd5, isPlainPut, putObjectVerified, putPartVerified } from './localS3Digest.ts';
 import { parseTarget, S3Error, type S3Target, sendError } from './localS3Http.ts';
+import { isFlatListing, listObjectsV2 } from './localS3List.ts';
 import {
   abortUpload,
   checkUploadPart,
@@ -21,7 +22,7 @@ import { createS3rver, type S3rverStore } from './localS3Store.ts';
 /*
  * The embedded S3 server: s3rver 3.7.1 behind a front that answers what s3rver lacks or gets wrong
  * (ListParts, ListMultipartUploads, Abort, strict Complete, presigned SigV4 checks, preflights, Content-MD5,
- * POST Object policies) and hands everything else to s3rver's Koa handler. Run as a child process by localS3.ts, with
+ * POST Object policies, a faster ListObjectsV2) and hands everything else to s3rver's Koa handler. Run as a child process by localS3.ts, with
  * --openssl-legacy-provider because s3rver encrypts ListObjectsV2 continuation tokens with DES.
  */
 
@@ -80,6 +81,10 @@ async function answerItself(
     if (method === 'GET') await listParts(res, upload, query);
     else if (method === 'DELETE') await abortUpload(res, upload);
     else await completeUpload(req, res, store, upload);
+    return true;
+  }
+  if (bucket && isFlatListing(target)) {
+    await listObjectsV2(req, res, store, target);
     return true;
   }
   if (bucket && !key && method === 'GET' && query.has('uploads')) {
