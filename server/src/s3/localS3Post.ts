@@ -3,7 +3,6 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY } from './localS3.ts';
 import { setCorsHeaders } from './localS3Cors.ts';
@@ -118,19 +117,18 @@ async function storeFile(file: Readable, fields: Map<string, string>, store: S3r
   let size = 0;
   try {
     const output = await createIn(uploads, received);
-    await pipeline(
-      file,
-      async function* (chunks: AsyncIterable<Buffer>) {
-        for await (const chunk of chunks) {
-          size += chunk.length;
-          // Refused as soon as it is too big, not after storing all of it.
-          if (range && size > range[1]) throw tooLarge();
-          hash.update(chunk);
-          yield chunk;
-        }
-      },
-      output.createWriteStream(),
-    );
+    try {
+      // Written chunk by chunk: a small file is one write, without a write stream's machinery per request.
+      for await (const chunk of file as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        // Refused as soon as it is too big, not after storing all of it.
+        if (range && size > range[1]) throw tooLarge();
+        hash.update(chunk);
+        await output.write(chunk);
+      }
+    } finally {
+      await output.close();
+    }
     if (range && size < range[0]) {
       throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size');
     }
