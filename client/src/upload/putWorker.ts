@@ -3,8 +3,9 @@ import { formBody, formEnvelope } from './formBody.ts';
 
 /*
  * Sends single-PUT files to S3 off the page's main thread, each read once: the same bytes are hashed (SHA-256,
- * for the ledger) and sent, as a PUT or, when the server signed a form, as an S3 POST Object (no preflight). Measured on 16 KiB files, a file through Uppy cost the page's renderer ~9 ms of CPU
- * and a bare fetch ~2 ms: with thousands of small files, the renderer was what held the rate down.
+ * for the ledger) and sent, as a PUT or, when the server signed a form, as an S3 POST Object (no preflight).
+ * Measured on 16 KiB files, a file through Uppy cost the page's renderer ~9 ms of CPU and a bare fetch ~2 ms:
+ * with thousands of small files, the renderer was what held the rate down.
  * The page decides what is sent when (putLane.ts); this worker runs what it is given and reports outcomes.
  */
 
@@ -116,14 +117,22 @@ async function hashSlices(file: File) {
 
 type PutStatus = { ok: true } | { ok: false; status: number; error: string };
 
+/** How a job goes: a PUT with its signed headers, or a form POST (the envelope goes around the file). */
+function requestOf(job: PutJob) {
+  const envelope = job.fields ? formEnvelope(job.fields) : null;
+  return envelope
+    ? { method: 'POST', headers: { 'content-type': envelope.contentType }, envelope }
+    : { method: 'PUT', headers: job.headers, envelope };
+}
+
 async function putBytes(job: PutJob, bytes: Uint8Array<ArrayBuffer>, signal: AbortSignal): Promise<PutStatus> {
   // fetch tells nothing of its progress: the whole request gets the stall time, and more for a bigger body.
   const limit = AbortSignal.timeout(stallMs + bytes.byteLength / 64);
-  const envelope = job.fields && formEnvelope(job.fields);
+  const { method, headers, envelope } = requestOf(job);
   const response = await fetch(job.url, {
-    method: envelope ? 'POST' : 'PUT',
+    method,
     body: envelope ? formBody(envelope, bytes) : bytes,
-    headers: envelope ? { 'content-type': envelope.contentType } : job.headers,
+    headers,
     signal: AbortSignal.any([signal, limit]),
   });
   if (response.ok) return { ok: true };
@@ -134,9 +143,8 @@ async function putBytes(job: PutJob, bytes: Uint8Array<ArrayBuffer>, signal: Abo
 function putWithProgress(job: PutJob, file: File, signal: AbortSignal): Promise<PutStatus> {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
-    const envelope = job.fields && formEnvelope(job.fields);
-    request.open(envelope ? 'POST' : 'PUT', job.url);
-    const headers = envelope ? { 'content-type': envelope.contentType } : job.headers;
+    const { method, headers, envelope } = requestOf(job);
+    request.open(method, job.url);
     for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
     let reportedAt = 0;
     let stall = setTimeout(() => request.abort(), stallMs);

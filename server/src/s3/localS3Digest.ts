@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setCorsHeaders } from './localS3Cors.ts';
-import { isPlainName, S3Error, type S3Target } from './localS3Http.ts';
+import { requireBucket, S3Error, type S3Target } from './localS3Http.ts';
 import type { Upload } from './localS3Multipart.ts';
 import type { S3rverStore } from './localS3Store.ts';
 
@@ -113,9 +113,7 @@ export async function putObjectVerified(
   target: S3Target,
   md5: string,
 ): Promise<void> {
-  if (!isPlainName(target.bucket) || !(await store.getBucket(target.bucket))) {
-    throw new S3Error('NoSuchBucket', 'The specified bucket does not exist');
-  }
+  await requireBucket(store, target.bucket);
   const file = await receiveVerified(req, store.getResourcePath(target.bucket, undefined, 'uploads'), md5);
   const objectPath = store.getResourcePath(target.bucket, target.key, 'object');
   await mkdir(path.dirname(objectPath), { recursive: true });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { XMLBuilder } from 'fast-xml-parser';
+import type { S3rverStore } from './localS3Store.ts';
 
 export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
@@ -66,6 +67,20 @@ export function parseTarget(req: IncomingMessage): S3Target {
     query.set(decode(name), equals === -1 ? '' : decode(pair.slice(equals + 1)));
   }
   return { method: req.method ?? 'GET', rawPath, bucket: decode(rawBucket), key: decode(rawKey.join('/')), query };
+}
+
+/** The bucket a request names, or NoSuchBucket as S3 answers it. */
+export async function requireBucket(store: S3rverStore, bucket: string): Promise<void> {
+  if (!isPlainName(bucket) || !(await store.getBucket(bucket))) {
+    throw new S3Error('NoSuchBucket', 'The specified bucket does not exist');
+  }
+}
+
+/** s3rver joins keys onto its folder: a key with a "." or ".." segment would be stored outside the data folder. */
+export function checkKeySegments(key: string): void {
+  if (key.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw new S3Error('InvalidArgument', 'Keys with "." or ".." path segments are not supported here.');
+  }
 }
 
 /** A bucket name or key segment that cannot leave the data folder once joined to it. */

@@ -1,8 +1,8 @@
 import { type Dirent, promises as fs, readFileSync, statSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { setCorsHeaders } from './localS3Cors.ts';
-import { isPlainName, S3_XMLNS, S3Error, type S3Target, sendXml } from './localS3Http.ts';
+import { requireBucket, S3_XMLNS, S3Error, type S3Target, sendXml } from './localS3Http.ts';
 import type { S3rverStore } from './localS3Store.ts';
 
 /*
@@ -22,15 +22,13 @@ export function isFlatListing(target: S3Target): boolean {
 }
 
 export async function listObjectsV2(
-  req: Parameters<typeof setCorsHeaders>[0],
+  req: IncomingMessage,
   res: ServerResponse,
   store: S3rverStore,
   target: S3Target,
 ): Promise<void> {
   const { bucket, query } = target;
-  if (!isPlainName(bucket) || !(await store.getBucket(bucket))) {
-    throw new S3Error('NoSuchBucket', 'The specified bucket does not exist');
-  }
+  await requireBucket(store, bucket);
   const encoding = query.get('encoding-type');
   if (encoding !== undefined && encoding !== 'url')
     throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request');
@@ -46,7 +44,8 @@ export async function listObjectsV2(
   const keys = await keysInOrder(bucketDir, '', { prefix, after, limit: wanted + 1 });
   const page = keys.slice(0, wanted);
   const truncated = keys.length > wanted;
-  const contents = await Promise.all(page.map((key) => describe(store, bucket, key)));
+  // An object deleted since the walk found it is left out.
+  const contents = (await Promise.all(page.map((key) => describe(store, bucket, key)))).filter((item) => item !== null);
   const shown = (text: string) => (encoding === 'url' ? encodeURIComponent(text).replace(/%2F/g, '/') : text);
   await setCorsHeaders(req, res, store, bucket);
   sendXml(res, 200, {
@@ -56,12 +55,12 @@ export async function listObjectsV2(
       Prefix: shown(prefix),
       ...(token === undefined ? {} : { ContinuationToken: token }),
       ...(startAfter ? { StartAfter: shown(startAfter) } : {}),
-      KeyCount: contents.filter(Boolean).length,
+      KeyCount: contents.length,
       MaxKeys: maxKeys,
       ...(encoding ? { EncodingType: encoding } : {}),
       IsTruncated: truncated,
       ...(truncated ? { NextContinuationToken: tokenOf(page[page.length - 1] ?? '') } : {}),
-      Contents: contents.filter((item) => item !== null).map((item) => ({ ...item, Key: shown(item.Key) })),
+      Contents: contents.map((item) => ({ ...item, Key: shown(item.Key) })),
     },
   });
 }

@@ -3,7 +3,7 @@ import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { isPlainName, readBody, S3_XMLNS, S3Error, type S3Target, sendXml } from './localS3Http.ts';
+import { isPlainName, readBody, requireBucket, S3_XMLNS, S3Error, type S3Target, sendXml } from './localS3Http.ts';
 import type { S3rverStore } from './localS3Store.ts';
 
 /*
@@ -135,9 +135,7 @@ export async function listUploads(
   bucket: string,
   query: Map<string, string>,
 ): Promise<void> {
-  if (!isPlainName(bucket) || !(await store.getBucket(bucket))) {
-    throw new S3Error('NoSuchBucket', 'The specified bucket does not exist');
-  }
+  await requireBucket(store, bucket);
   const prefix = query.get('prefix') ?? '';
   const keyMarker = query.get('key-marker') ?? '';
   const idMarker = keyMarker ? (query.get('upload-id-marker') ?? '') : '';

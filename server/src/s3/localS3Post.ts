@@ -1,12 +1,12 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY } from './localS3.ts';
 import { setCorsHeaders } from './localS3Cors.ts';
-import { isPlainName, S3_XMLNS, S3Error, type S3Target, sendXml } from './localS3Http.ts';
+import { checkKeySegments, requireBucket, S3_XMLNS, S3Error, type S3Target, sendXml } from './localS3Http.ts';
+import { checkPolicySignature } from './localS3Signature.ts';
 import type { S3rverStore } from './localS3Store.ts';
 
 /*
@@ -36,9 +36,7 @@ export async function postObject(
   target: S3Target,
 ): Promise<void> {
   const { bucket } = target;
-  if (!isPlainName(bucket) || !(await store.getBucket(bucket))) {
-    throw new S3Error('NoSuchBucket', 'The specified bucket does not exist');
-  }
+  await requireBucket(store, bucket);
   const fields = new Map<string, string>([['bucket', bucket]]);
   const stored = await new Promise<{ key: string; md5: string; status: number }>((resolve, reject) => {
     let parser: busboy.Busboy;
@@ -101,12 +99,10 @@ async function storeFile(file: Readable, fields: Map<string, string>, store: S3r
   let range: [number, number] | null;
   let key: string;
   try {
-    range = checkPolicy(fields);
+    range = await checkPolicy(fields);
     key = fields.get('key') ?? '';
     if (key === '') throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.");
-    if (key.split('/').some((segment) => segment === '.' || segment === '..')) {
-      throw new S3Error('InvalidArgument', 'Keys with "." or ".." path segments are not supported here.');
-    }
+    checkKeySegments(key);
   } catch (error) {
     file.resume();
     throw error;
@@ -189,28 +185,13 @@ function tooLarge(): S3Error {
 }
 
 /** SigV4 policy check; answers the content-length-range, if the policy has one. */
-function checkPolicy(fields: Map<string, string>): [number, number] | null {
+async function checkPolicy(fields: Map<string, string>): Promise<[number, number] | null> {
   const encoded = fields.get('policy');
   if (!encoded) throw new S3Error('AccessDenied', 'Access Denied');
   if (fields.get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256') {
     throw new S3Error('InvalidArgument', 'POST form fields must include x-amz-algorithm AWS4-HMAC-SHA256.');
   }
-  const credential = fields.get('x-amz-credential') ?? '';
-  const [accessKeyId, day = '', region, service, terminator] = credential.split('/');
-  if (accessKeyId !== ACCESS_KEY_ID) {
-    throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
-  }
-  if (region !== REGION || service !== 's3' || terminator !== 'aws4_request' || !/^\d{8}$/.test(day)) {
-    throw new S3Error('InvalidArgument', `Error parsing the X-Amz-Credential parameter; expecting region '${REGION}'.`);
-  }
-  const expected = signPolicy(encoded, day);
-  const given = Buffer.from(fields.get('x-amz-signature') ?? '');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new S3Error(
-      'SignatureDoesNotMatch',
-      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
-    );
-  }
+  await checkPolicySignature(encoded, fields.get('x-amz-credential') ?? '', fields.get('x-amz-signature') ?? '');
   const policy = parsePolicy(encoded);
   if (Date.now() > policy.expiration) throw policyFailed('Policy expired.');
   let range: [number, number] | null = null;
@@ -230,17 +211,6 @@ function checkPolicy(fields: Map<string, string>): [number, number] | null {
     throw policyFailed(`Extra input fields: ${name}`);
   }
   return range;
-}
-
-/** The day's signing key (kept: four HMACs to derive), then the policy's HMAC in hex. */
-let signingKey = { day: '', key: Buffer.alloc(0) };
-
-function signPolicy(encoded: string, day: string): Buffer {
-  if (signingKey.day !== day) {
-    const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
-    signingKey = { day, key: hmac(hmac(hmac(hmac(`AWS4${SECRET_ACCESS_KEY}`, day), REGION), 's3'), 'aws4_request') };
-  }
-  return Buffer.from(createHmac('sha256', signingKey.key).update(encoded).digest('hex'));
 }
 
 function parsePolicy(encoded: string): { expiration: number; conditions: Condition[] } {

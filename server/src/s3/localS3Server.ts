@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { answerPreflight, setCorsHeaders } from './localS3Cors.ts';
 import { expectedMd5, isPlainPut, putObjectVerified, putPartVerified } from './localS3Digest.ts';
-import { parseTarget, S3Error, type S3Target, sendError } from './localS3Http.ts';
+import { checkKeySegments, parseTarget, S3Error, type S3Target, sendError } from './localS3Http.ts';
 import { isFlatListing, listObjectsV2 } from './localS3List.ts';
 import {
   abortUpload,
@@ -22,8 +22,9 @@ import { createS3rver, type S3rverStore } from './localS3Store.ts';
 /*
  * The embedded S3 server: s3rver 3.7.1 behind a front that answers what s3rver lacks or gets wrong
  * (ListParts, ListMultipartUploads, Abort, strict Complete, presigned SigV4 checks, preflights, Content-MD5,
- * POST Object policies, a faster ListObjectsV2) and hands everything else to s3rver's Koa handler. Run as a child process by localS3.ts, with
- * --openssl-legacy-provider because s3rver encrypts ListObjectsV2 continuation tokens with DES.
+ * POST Object policies, a faster ListObjectsV2) and hands everything else to s3rver's Koa handler. Run as a child
+ * process by localS3.ts, with --openssl-legacy-provider because s3rver encrypts ListObjectsV2 continuation tokens
+ * with DES.
  */
 
 /** What the child tells its parent over IPC (or prints, when run by hand). */
@@ -46,10 +47,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, store: S3rverSt
     // A form upload carries its authorization (a signed policy) in the body.
     if (isFormPost(req, target)) return await postObject(req, res, store, target);
     await checkAuthorization(req, target);
-    if (target.key.split('/').some((segment) => segment === '.' || segment === '..')) {
-      // s3rver joins keys onto its folder: such a key would be stored outside the data folder.
-      throw new S3Error('InvalidArgument', 'Keys with "." or ".." path segments are not supported here.');
-    }
+    checkKeySegments(target.key);
     if (!(await answerItself(req, res, store, target))) await passOn(req, res);
   } catch (error) {
     const failure = error instanceof S3Error ? error : internalError(error);

@@ -61,13 +61,29 @@ async function checkPresigned(req: IncomingMessage, target: S3Target): Promise<v
     throw new S3Error('AccessDenied', 'Request has expired');
   }
   const expected = await presignedSignature(req, target, signingDate, expiresIn, signedHeaders.split(';'));
-  if (!sameHex(expected, signature ?? '')) {
-    throw new S3Error(
-      'SignatureDoesNotMatch',
-      'The request signature we calculated does not match the signature you provided. ' +
-        'Check your key and signing method.',
-    );
+  if (!sameHex(expected, signature ?? '')) throw signatureMismatch();
+}
+
+/**
+ * A POST Object form's signature: the HMAC of its base64 policy with the signing key of the day its
+ * x-amz-credential names (the policy itself, expiry and conditions, is checked by localS3Post).
+ */
+export async function checkPolicySignature(policy: string, credential: string, signature: string): Promise<void> {
+  const [accessKeyId, day = '', region, service, terminator] = credential.split('/');
+  if (accessKeyId !== ACCESS_KEY_ID) throw unknownKey();
+  if (region !== REGION || service !== 's3' || terminator !== 'aws4_request' || !/^\d{8}$/.test(day)) {
+    throw new S3Error('InvalidArgument', `Error parsing the X-Amz-Credential parameter; expecting region '${REGION}'.`);
   }
+  const expected = await signer.sign(policy, { signingDate: parseAmzDate(`${day}T000000Z`) });
+  if (!sameHex(expected, signature)) throw signatureMismatch();
+}
+
+function signatureMismatch(): S3Error {
+  return new S3Error(
+    'SignatureDoesNotMatch',
+    'The request signature we calculated does not match the signature you provided. ' +
+      'Check your key and signing method.',
+  );
 }
 
 /** One signer for every check: it keeps the day's signing key instead of deriving it (four HMACs) per request. */
