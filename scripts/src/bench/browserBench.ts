@@ -381,7 +381,7 @@ async function main() {
       }
       const page = await bare.newPage();
       await page.goto(`${server.url}/healthz`);
-      const before = await cpuByProcessGroup();
+      const before = await cpuByProcessGroup(true);
       const ms = await page.evaluate<number>(`(async (urls, bytes, transfers) => {
         const body = new Uint8Array(bytes);
         let next = 0;
@@ -394,7 +394,7 @@ async function main() {
         }));
         return performance.now() - start;
       })(${JSON.stringify(urls)}, ${bytes}, ${transfers})`);
-      const cpu = cpuPerUnit(before, await cpuByProcessGroup(), files);
+      const cpu = cpuPerUnit(before, await cpuByProcessGroup(true), files);
       await page.close();
       return { ms, cpu };
     };
@@ -414,7 +414,7 @@ async function main() {
       await page.goto(`${server.url}/projects/${project.id}/cycles/${cycle.id}/upload`);
       await waitFor(page, `document.querySelector(${JSON.stringify(dropZone)}) !== null`, 60_000);
       await page.evaluate(`(${watcherSource})(${files})`);
-      const before = await cpuByProcessGroup();
+      const before = await cpuByProcessGroup(true);
       await dropFolderBare(page, dropZone, dir);
       const clickUpload = `(() => {
         const button = [...document.querySelectorAll('button.primary')].find((b) => b.textContent.trim() === 'Upload');
@@ -423,7 +423,7 @@ async function main() {
       })()`;
       await waitFor(page, clickUpload, 60_000);
       const bench = await waitFor(page, 'window.__bench.resultAt != null', 300_000 + files * 100);
-      const cpu = cpuPerUnit(before, await cpuByProcessGroup(), files);
+      const cpu = cpuPerUnit(before, await cpuByProcessGroup(true), files);
       await page.close();
       return { bench, cpu };
     };
