@@ -4,6 +4,8 @@
  * not. The request stays CORS-safelisted (POST, multipart/form-data, no other header), so no preflight goes out.
  */
 
+import { toHex } from './hex.ts';
+
 const encoder = new TextEncoder();
 
 /** What goes around the file: the signed fields first, the file last (S3 ignores anything after it). */
@@ -38,6 +40,5 @@ export function formBody(envelope: FormEnvelope, file: Uint8Array): Uint8Array<A
 
 /** 32 random hex digits: no field value (keys, dates, base64, hex) can hold it by chance. */
 function randomBoundary(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return `----DataUploader${Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+  return `----DataUploader${toHex(crypto.getRandomValues(new Uint8Array(16)))}`;
 }

@@ -1,5 +1,6 @@
 import { createSHA256, type IHasher } from 'hash-wasm';
 import { formBody, formEnvelope } from './formBody.ts';
+import { toHex } from './hex.ts';
 
 /*
  * Sends single-PUT files to S3 off the page's main thread, each read once: the same bytes are hashed (SHA-256,
@@ -43,27 +44,58 @@ const scope = self as unknown as {
   postMessage(message: PutReport): void;
   onmessage: ((event: MessageEvent<PutCommand>) => void) | null;
 };
-/** The SHA-256 state small files share, one file at a time (see readWhole). */
+/** The SHA-256 state small files share where WebCrypto is missing, one file at a time (see readWhole). */
 let hasher: Promise<IHasher> | null = null;
-let controller = new AbortController();
+/**
+ * Each request's own controller and the time by which it must have ended, checked by one timer: a timeout
+ * signal and a combined signal per request cost the worker more than the form it sends.
+ */
+const deadlines = new Map<AbortController, number>();
+let sweeper: ReturnType<typeof setInterval> | null = null;
+/** Counts cancels: what a cancelled request answers is not reported. */
+let generation = 0;
 let waiting: PutOutcome[] = [];
 let reportScheduled = false;
 
 scope.onmessage = (event) => {
   const command = event.data;
   if (command.type === 'cancel') {
-    controller.abort();
-    controller = new AbortController();
+    generation += 1;
+    for (const controller of deadlines.keys()) controller.abort(new Error('cancelled'));
+    deadlines.clear();
     waiting = [];
     return;
   }
-  const { signal } = controller;
+  const sentIn = generation;
   for (const job of command.jobs) {
-    void send(job, signal).then((outcome) => {
-      if (!signal.aborted) report(outcome);
+    void send(job).then((outcome) => {
+      if (sentIn === generation) report(outcome);
     });
   }
 };
+
+/** A controller for one request that aborts it if it has not ended within `limitMs`. */
+function watch(limitMs: number): AbortController {
+  const controller = new AbortController();
+  deadlines.set(controller, performance.now() + limitMs);
+  sweeper ??= setInterval(() => {
+    const now = performance.now();
+    for (const [watched, deadline] of deadlines) {
+      if (deadline > now) continue;
+      deadlines.delete(watched);
+      watched.abort(new Error(`no answer within ${Math.round(limitMs / 1000)} s`));
+    }
+  }, 1000);
+  return controller;
+}
+
+function unwatch(controller: AbortController) {
+  deadlines.delete(controller);
+  if (deadlines.size === 0 && sweeper !== null) {
+    clearInterval(sweeper);
+    sweeper = null;
+  }
+}
 
 function report(outcome: PutOutcome) {
   waiting.push(outcome);
@@ -76,7 +108,7 @@ function report(outcome: PutOutcome) {
   }, reportEveryMs);
 }
 
-async function send(job: PutJob, signal: AbortSignal): Promise<PutOutcome> {
+async function send(job: PutJob): Promise<PutOutcome> {
   let body: Uint8Array<ArrayBuffer> | File;
   let sha256: string;
   try {
@@ -87,7 +119,7 @@ async function send(job: PutJob, signal: AbortSignal): Promise<PutOutcome> {
     return { key: job.key, error, status: null, readable: false };
   }
   try {
-    const status = body instanceof File ? await putWithProgress(job, body, signal) : await putBytes(job, body, signal);
+    const status = body instanceof File ? await putWithProgress(job, body) : await putBytes(job, body);
     if (status.ok) return { key: job.key, sha256 };
     return { key: job.key, error: status.error, status: status.status, readable: true };
   } catch (error) {
@@ -98,6 +130,8 @@ async function send(job: PutJob, signal: AbortSignal): Promise<PutOutcome> {
 
 async function readWhole(file: File) {
   const body = new Uint8Array(await file.arrayBuffer());
+  // WebCrypto (native, several times faster) exists only in a secure context: https or localhost.
+  if (crypto.subtle) return { body, sha256: toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', body))) };
   hasher ??= createSHA256();
   const state = await hasher;
   // init, update and digest in one go: no other file can use the shared state in between.
@@ -125,23 +159,31 @@ function requestOf(job: PutJob) {
     : { method: 'PUT', headers: job.headers, envelope };
 }
 
-async function putBytes(job: PutJob, bytes: Uint8Array<ArrayBuffer>, signal: AbortSignal): Promise<PutStatus> {
+async function putBytes(job: PutJob, bytes: Uint8Array<ArrayBuffer>): Promise<PutStatus> {
   // fetch tells nothing of its progress: the whole request gets the stall time, and more for a bigger body.
-  const limit = AbortSignal.timeout(stallMs + bytes.byteLength / 64);
-  const { method, headers, envelope } = requestOf(job);
-  const response = await fetch(job.url, {
-    method,
-    body: envelope ? formBody(envelope, bytes) : bytes,
-    headers,
-    signal: AbortSignal.any([signal, limit]),
-  });
-  if (response.ok) return { ok: true };
-  return { ok: false, status: response.status, error: s3Error(response.status, await response.text().catch(() => '')) };
+  const controller = watch(stallMs + bytes.byteLength / 64);
+  try {
+    const { method, headers, envelope } = requestOf(job);
+    const response = await fetch(job.url, {
+      method,
+      body: envelope ? formBody(envelope, bytes) : bytes,
+      headers,
+      signal: controller.signal,
+    });
+    if (response.ok) return { ok: true };
+    const text = await response.text().catch(() => '');
+    return { ok: false, status: response.status, error: s3Error(response.status, text) };
+  } finally {
+    unwatch(controller);
+  }
 }
 
 /** Bigger files go by XMLHttpRequest, the one browser API that tells how much of a request body has been sent. */
-function putWithProgress(job: PutJob, file: File, signal: AbortSignal): Promise<PutStatus> {
-  return new Promise((resolve, reject) => {
+function putWithProgress(job: PutJob, file: File): Promise<PutStatus> {
+  // Only a cancel ends it from outside: its own stall timer follows the bytes sent.
+  const controller = watch(Number.POSITIVE_INFINITY);
+  const { signal } = controller;
+  const sent = new Promise<PutStatus>((resolve, reject) => {
     const request = new XMLHttpRequest();
     const { method, headers, envelope } = requestOf(job);
     request.open(method, job.url);
@@ -170,6 +212,7 @@ function putWithProgress(job: PutJob, file: File, signal: AbortSignal): Promise<
     // A form sends the file from disk between its fields and closing line; the blob reads nothing into memory.
     request.send(envelope ? new Blob([envelope.head, file, envelope.tail]) : file);
   });
+  return sent.finally(() => unwatch(controller));
 }
 
 /** S3's answer in words, as Uppy words it: `S3 returned 503 – SlowDown: Please reduce your request rate.` */

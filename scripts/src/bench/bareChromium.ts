@@ -24,7 +24,16 @@ export interface BarePage {
   evaluate<T = unknown>(expression: string): Promise<T>;
   /** Loads `url` and waits for its load event. */
   goto(url: string): Promise<void>;
+  /** The page's dedicated workers from now on (and those already running), each with a protocol session. */
+  attachWorkers(): Promise<void>;
+  /** The first attached worker whose script URL holds `urlPart`, once it has started. */
+  worker(urlPart: string): Promise<BareWorker>;
   close(): Promise<void>;
+}
+
+export interface BareWorker {
+  url: string;
+  send<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
 }
 
 export interface BareChromium {
@@ -106,6 +115,10 @@ function connect(socket: WebSocket, child: ChildProcess, profile: string): BareC
     socket.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
     return new Promise<T>((resolve, reject) => pending.set(id, { resolve: resolve as (r: unknown) => void, reject }));
   };
+  const onEvent = (sessionId: string, method: string, listener: (params: unknown) => void) => {
+    const name = `${sessionId}:${method}`;
+    listeners.set(name, (listeners.get(name) ?? new Set()).add(listener));
+  };
   const nextEvent = (sessionId: string, method: string) =>
     new Promise<unknown>((resolve) => {
       const name = `${sessionId}:${method}`;
@@ -123,6 +136,17 @@ function connect(socket: WebSocket, child: ChildProcess, profile: string): BareC
       const { targetId } = await send<{ targetId: string }>('Target.createTarget', { url: 'about:blank' });
       const { sessionId } = await send<{ sessionId: string }>('Target.attachToTarget', { targetId, flatten: true });
       await send('Page.enable', {}, sessionId);
+      const workers: BareWorker[] = [];
+      const workerWaits: Array<() => void> = [];
+      onEvent(sessionId, 'Target.attachedToTarget', (params) => {
+        const { sessionId: workerSession, targetInfo } = params as {
+          sessionId: string;
+          targetInfo: { type: string; url: string };
+        };
+        if (targetInfo.type !== 'worker') return;
+        workers.push({ url: targetInfo.url, send: (method, params) => send(method, params, workerSession) });
+        for (const wake of workerWaits.splice(0)) wake();
+      });
       if (initScript) await send('Page.addScriptToEvaluateOnNewDocument', { source: initScript }, sessionId);
       const page: BarePage = {
         send: (method, params) => send(method, params, sessionId),
@@ -140,6 +164,20 @@ function connect(socket: WebSocket, child: ChildProcess, profile: string): BareC
           const loaded = nextEvent(sessionId, 'Page.loadEventFired');
           await send('Page.navigate', { url }, sessionId);
           await loaded;
+        },
+        async attachWorkers() {
+          await send(
+            'Target.setAutoAttach',
+            { autoAttach: true, waitForDebuggerOnStart: false, flatten: true },
+            sessionId,
+          );
+        },
+        async worker(urlPart) {
+          for (;;) {
+            const found = workers.find((worker) => worker.url.includes(urlPart));
+            if (found) return found;
+            await new Promise<void>((wake) => workerWaits.push(wake));
+          }
         },
         async close() {
           await send('Target.closeTarget', { targetId });

@@ -9,6 +9,7 @@ import { type Api, createApi } from '../driver/api.ts';
 import { type BareChromium, dropFolderBare, launchBareChromium } from './bareChromium.ts';
 import {
   type Browser,
+  type CdpSend,
   clientRoot,
   cpuProfile,
   dropFolder,
@@ -21,6 +22,7 @@ import {
   type Probes,
   probeScript,
   sourceMapResolver,
+  startProfiler,
   staticServer,
   summariseTasks,
   type TaskSummary,
@@ -402,9 +404,10 @@ async function main() {
      * The small-file upload in Chromium without Playwright (bareChromium.ts): signed in, a new cycle's upload
      * page, the folder dropped, Upload clicked; answers the probes and the CPU each process group spent per file.
      */
-    const bareUpload = async (bare: BareChromium, dir: string, files: number) => {
+    const bareUpload = async (bare: BareChromium, dir: string, files: number, profiled = false) => {
       const cycle = await api.cycles.create.mutate({ projectId: project.id });
       const page = await bare.newPage(probeScript(server.s3));
+      if (profiled) await page.attachWorkers();
       await page.goto(`${server.url}/sign-in`);
       const credentials = JSON.stringify({ username: server.username, password: server.password });
       const signedIn = await page.evaluate(
@@ -414,8 +417,17 @@ async function main() {
       await page.goto(`${server.url}/projects/${project.id}/cycles/${cycle.id}/upload`);
       await waitFor(page, `document.querySelector(${JSON.stringify(dropZone)}) !== null`, 60_000);
       await page.evaluate(`(${watcherSource})(${files})`);
+      const now = (send: CdpSend) => async () =>
+        (
+          (await send('Runtime.evaluate', { expression: 'performance.now()', returnByValue: true })) as {
+            result: { value: number };
+          }
+        ).result.value;
+      const mainProfile = profiled ? await startProfiler(page.send, now(page.send), resolveSource) : null;
       const before = await cpuByProcessGroup(true);
       await dropFolderBare(page, dropZone, dir);
+      const putWorker = profiled ? await page.worker('putWorker') : null;
+      const workerProfile = putWorker ? await startProfiler(putWorker.send, now(putWorker.send), resolveSource) : null;
       const clickUpload = `(() => {
         const button = [...document.querySelectorAll('button.primary')].find((b) => b.textContent.trim() === 'Upload');
         button?.click();
@@ -424,8 +436,12 @@ async function main() {
       await waitFor(page, clickUpload, 60_000);
       const bench = await waitFor(page, 'window.__bench.resultAt != null', 300_000 + files * 100);
       const cpu = cpuPerUnit(before, await cpuByProcessGroup(true), files);
+      const profiles = [
+        { thread: 'main thread', profile: await mainProfile?.stop(20) },
+        { thread: 'put worker', profile: await workerProfile?.stop(20) },
+      ];
       await page.close();
-      return { bench, cpu };
+      return { bench, cpu, profiles };
     };
 
     if (only.has('big')) {
@@ -659,7 +675,19 @@ async function main() {
       for (let i = 1; i <= runs + (profile ? 1 : 0); i++) {
         const profiled = profile && i > runs;
         let bareText = '';
-        if (!profiled) {
+        if (profiled) {
+          const { bench, profiles } = await bareUpload(bare, folder.dir, smallFiles, true);
+          checkResult(bench, smallFiles);
+          const ms = mark(bench, 'resultAt') as number;
+          console.log(`  [profiled, without DevTools network events] browser ${s(ms)}`);
+          for (const { thread, profile: cpu } of profiles) {
+            if (!cpu) continue;
+            console.log(`      CPU profile of the ${thread} (${s(cpu.sampledMs)} sampled); top self time:`);
+            for (const { name, ms } of cpu.self) console.log(`        ${msText(ms).padStart(8)}  ${name}`);
+            console.log('      top total (inclusive) time:');
+            for (const { name, ms } of cpu.total) console.log(`        ${msText(ms).padStart(8)}  ${name}`);
+          }
+        } else {
           const { bench, cpu } = await bareUpload(bare, folder.dir, smallFiles);
           checkResult(bench, smallFiles);
           const ms = mark(bench, 'resultAt') as number;

@@ -213,18 +213,40 @@ export type SourceResolver = (url: string, line: number, column: number) => stri
  */
 export async function cpuProfile(page: Page, resolve: SourceResolver = () => null) {
   const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
-  await cdp.send('Profiler.start');
+  const now = async () => (await page.evaluate('performance.now()')) as number;
+  return startProfiler(
+    (method, params) => cdp.send(method as 'Profiler.enable', params),
+    now,
+    resolve,
+    () => cdp.detach(),
+  );
+}
+
+/** A DevTools protocol session: a page's, or a worker's (bareChromium's attachWorkers). */
+export type CdpSend = (method: string, params?: Record<string, unknown>) => Promise<unknown>;
+
+/**
+ * A sampling CPU profile of the thread behind `send` (a page's main thread, a worker); `now` reads that thread's
+ * performance.now(), which windows are given in.
+ */
+export async function startProfiler(
+  send: CdpSend,
+  now: () => Promise<number>,
+  resolve: SourceResolver = () => null,
+  detach: () => Promise<void> = async () => undefined,
+) {
+  await send('Profiler.enable');
+  await send('Profiler.setSamplingInterval', { interval: 500 });
+  await send('Profiler.start');
   // The profile's clock, in page time (performance.now()), within a round trip.
-  const pageStart = (await page.evaluate('performance.now()')) as number;
+  const pageStart = await now();
   return {
     /** Top functions overall, and within each window of page time (e.g. the longest tasks). */
     async stop(top = 15, windows: Array<{ from: number; to: number }> = []) {
-      const { profile } = (await cdp.send('Profiler.stop')) as {
+      const { profile } = (await send('Profiler.stop')) as {
         profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
       };
-      await cdp.detach();
+      await detach();
       const byId = new Map(profile.nodes.map((node) => [node.id, node]));
       const parent = new Map<number, number>();
       for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);

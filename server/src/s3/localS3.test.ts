@@ -848,6 +848,21 @@ describe('embedded S3 server', () => {
       expect(head).toMatchObject({ ContentLength: bytes.length, ETag: `"${md5(bytes)}"` });
     });
 
+    it('gives an object sent without a Content-Type binary/octet-stream, also where it replaces one that had another', async () => {
+      await s3.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: 'form/typed.txt', Body: 'old', ContentType: 'text/plain' }),
+      );
+      const bytes = randomBytes(64);
+      const { url, fields } = await signedForm('form/typed.txt', bytes.length);
+      expect((await postForm(url, fields, bytes)).status).toBe(204);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'form/typed.txt' }));
+      expect(head).toMatchObject({ ContentType: 'binary/octet-stream', ContentLength: 64, ETag: `"${md5(bytes)}"` });
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'form/typed.txt' }));
+      expect(listed.Contents?.map(({ Key, ETag, Size }) => ({ Key, ETag, Size }))).toEqual([
+        { Key: 'form/typed.txt', ETag: `"${md5(bytes)}"`, Size: 64 },
+      ]);
+    });
+
     it('refuses a tampered signature, another key, another size, an extra field and an expired policy, storing nothing', async () => {
       const bytes = randomBytes(1000);
       const { url, fields } = await signedForm('form/guarded.wav', bytes.length);

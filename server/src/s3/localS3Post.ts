@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -136,8 +136,15 @@ async function storeFile(file: Readable, fields: Map<string, string>, store: S3r
   const md5 = hash.digest('hex');
   const objectPath = store.getResourcePath(bucket, key, 'object');
   await moveInto(received, objectPath);
-  const contentType = fields.get('content-type') || 'binary/octet-stream';
-  await store.putMetadata(bucket, key, { 'content-type': contentType }, md5);
+  const contentType = fields.get('content-type');
+  if (contentType) {
+    await store.putMetadata(bucket, key, { 'content-type': contentType }, md5);
+  } else {
+    // s3rver answers binary/octet-stream, as S3 does, for an object without a metadata file: not writing one
+    // saves a file per small upload. One left by the object this replaces would give its old Content-Type.
+    await writeFile(store.getResourcePath(bucket, key, 'object.md5'), md5);
+    await rm(store.getResourcePath(bucket, key, 'metadata.json'), { force: true });
+  }
   const status = Number(fields.get('success_action_status'));
   return { key, md5, status: status === 200 || status === 201 ? status : 204 };
 }
