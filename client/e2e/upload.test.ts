@@ -62,4 +62,34 @@ describe('uploading a dropped folder', () => {
     }
     await page.close();
   });
+
+  it('fails only the file changed after the drop, with the reason; the files read with it arrive', async () => {
+    const company = await seedCompany(server.db, 'changed');
+    const { project, cycle } = await projectWithCycle(server, company, 'changed-bucket');
+    // Small files are read from disk together: the changed one sits among others of its read.
+    const folder = await writeFolder(
+      Array.from({ length: 12 }, (_, i) => ({ relativePath: `950351/20250909_0${i + 10}000.WAV`, size: 3000 + i })),
+    );
+    const page = await browser.newPage();
+    await signInAs(page, server.url, company.users.user.username, testPassword);
+    await page.goto(`${server.url}/projects/${project.id}/cycles/${cycle.id}/upload`);
+    await dropFolder(page, '.uppy-Dashboard-inner', folder.root);
+    await expect.poll(() => planStat(page, 'New')).toBe('12');
+    const changed = folder.files[5];
+    if (!changed) throw new Error('the folder has no sixth file');
+    await writeFile(path.join(folder.root, changed.relativePath), 'edited on the card since it was dropped');
+    await page.getByRole('button', { name: 'Upload' }).click();
+
+    const failures = page.getByRole('region', { name: '1 files failed' });
+    await failures.waitFor({ timeout: 60_000 });
+    expect(await failures.getByRole('listitem').allTextContents()).toEqual([
+      `${changed.relativePath} — The file could not be read: it changed or was removed since it was chosen.`,
+    ]);
+    const prefix = cycleKeyPrefix(project.keyPrefix, cycle.s3Prefix);
+    const others = folder.files.filter((file) => file !== changed);
+    await expect.poll(async () => (await bucketListing(server, project, prefix)).size, { timeout: 30_000 }).toBe(11);
+    for (const file of others)
+      expect(await objectSha256(server, project, prefix + file.relativePath)).toBe(file.sha256);
+    await page.close();
+  });
 });
