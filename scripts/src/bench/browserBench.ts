@@ -245,11 +245,12 @@ async function main() {
   const smallFiles = numberOf('BENCH_BROWSER_SMALL_FILES', 10_000);
   const smallBytes = numberOf('BENCH_BROWSER_SMALL_KIB', 16) * 1024;
   const repeats = numberOf('BENCH_BROWSER_REPEATS', 1);
-  const runs = numberOf('BENCH_BROWSER_RUNS', 1);
+  const runs = numberOf('BENCH_BROWSER_RUNS', 3);
   const transfers = numberOf('BENCH_TRANSFERS', 16);
   const bareOpen = numberOf('BENCH_BROWSER_BARE_OPEN', 64);
   const only = new Set((process.env.BENCH_BROWSER_ONLY ?? 'big,uppy,small').split(','));
   const profile = Boolean(process.env.BENCH_BROWSER_PROFILE);
+  const devtools = Boolean(process.env.BENCH_BROWSER_DEVTOOLS);
   const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
   const temp = await mkdtemp(path.join(tmpdir(), 'du-browserbench-'));
@@ -668,43 +669,70 @@ async function main() {
       );
       const ours: number[] = [];
       const ceiling: number[] = [];
-      const instrumented: number[] = [];
       const theirs: number[] = [];
       const bare = await launchBareChromium();
-      // With BENCH_BROWSER_PROFILE, one more browser run under the CPU profiler, left out of the figures.
-      for (let i = 1; i <= runs + (profile ? 1 : 0); i++) {
-        const profiled = profile && i > runs;
-        let bareText = '';
-        if (profiled) {
-          const { bench, profiles } = await bareUpload(bare, folder.dir, smallFiles, true);
-          checkResult(bench, smallFiles);
-          const ms = mark(bench, 'resultAt') as number;
-          console.log(`  [profiled, without DevTools network events] browser ${s(ms)}`);
-          for (const { thread, profile: cpu } of profiles) {
-            if (!cpu) continue;
-            console.log(`      CPU profile of the ${thread} (${s(cpu.sampledMs)} sampled); top self time:`);
-            for (const { name, ms } of cpu.self) console.log(`        ${msText(ms).padStart(8)}  ${name}`);
-            console.log('      top total (inclusive) time:');
-            for (const { name, ms } of cpu.total) console.log(`        ${msText(ms).padStart(8)}  ${name}`);
-          }
-        } else {
-          const { bench, cpu } = await bareUpload(bare, folder.dir, smallFiles);
-          checkResult(bench, smallFiles);
-          const ms = mark(bench, 'resultAt') as number;
-          ours.push(smallFiles / (ms / 1000));
-          bareText = `browser ${s(ms)} (${(smallFiles / (ms / 1000)).toFixed(1)} files/s), CPU per file ${cpuText(cpu)}`;
-          const bound = await bareCeiling(bare, smallFiles, smallBytes, transfers);
-          ceiling.push(smallFiles / (bound.ms / 1000));
-          bareText +=
-            `\n      a bare page, fetch PUT × ${transfers} from memory: ${s(bound.ms)} ` +
-            `(${(smallFiles / (bound.ms / 1000)).toFixed(1)} files/s), CPU per file ${cpuText(bound.cpu)}`;
+      let rcloneRuns = 0;
+      /** rclone into a folder of its own; its time and the CPU per file of each process group, rclone's own too. */
+      const rcloneCopy = async () => {
+        rcloneRuns += 1;
+        const target = `peer:browser-bench/rclone-${rcloneRuns}/`;
+        const before = await cpuByProcessGroup();
+        // bash's `times` prints the CPU its children used: rclone's own, read after it has ended.
+        const rclone = await run(
+          'bash',
+          ['-c', 'rclone "$@" && times', 'rclone', 'copy', folder.dir, target, '--transfers', String(transfers)],
+          rcloneEnv,
+        );
+        const cpu = cpuPerUnit(before, await cpuByProcessGroup(), smallFiles);
+        cpu.push({ group: 'rclone', ms: childCpuMs(rclone.stdout) / smallFiles });
+        const { stdout } = await run('rclone', ['size', '--json', target], rcloneEnv);
+        const listed = JSON.parse(stdout) as { count: number };
+        if (listed.count !== smallFiles)
+          throw new Error(`rclone run ${rcloneRuns}: the listing holds ${listed.count} objects`);
+        return { ms: rclone.ms, cpu };
+      };
+      const rate = (ms: number) => `${s(ms)} (${(smallFiles / (ms / 1000)).toFixed(1)} files/s)`;
+      for (let i = 1; i <= runs; i++) {
+        // The machine's speed drifts over minutes: the page and rclone go back to back, each first in turn.
+        const rcloneFirst = i % 2 === 0;
+        const early = rcloneFirst ? await rcloneCopy() : null;
+        const page = await bareUpload(bare, folder.dir, smallFiles);
+        const rclone = early ?? (await rcloneCopy());
+        checkResult(page.bench, smallFiles);
+        const ms = mark(page.bench, 'resultAt') as number;
+        ours.push(smallFiles / (ms / 1000));
+        theirs.push(smallFiles / (rclone.ms / 1000));
+        const bound = await bareCeiling(bare, smallFiles, smallBytes, transfers);
+        ceiling.push(smallFiles / (bound.ms / 1000));
+        console.log(`  [${i}] ${rcloneFirst ? 'rclone, then the page' : 'the page, then rclone'}`);
+        console.log(`      browser without DevTools watching: ${rate(ms)}, CPU per file ${cpuText(page.cpu)}`);
+        console.log(`      rclone ${rate(rclone.ms)}, CPU per file ${cpuText(rclone.cpu)}`);
+        console.log(
+          `      a bare page, fetch PUT × ${transfers} from memory: ${rate(bound.ms)}, CPU per file ${cpuText(bound.cpu)}`,
+        );
+      }
+      if (profile) {
+        const { bench, profiles } = await bareUpload(bare, folder.dir, smallFiles, true);
+        checkResult(bench, smallFiles);
+        console.log(`  [profiled, without DevTools network events] browser ${s(mark(bench, 'resultAt') as number)}`);
+        for (const { thread, profile: cpu } of profiles) {
+          if (!cpu) continue;
+          console.log(`      CPU profile of the ${thread} (${s(cpu.sampledMs)} sampled); top self time:`);
+          for (const { name, ms } of cpu.self) console.log(`        ${msText(ms).padStart(8)}  ${name}`);
+          console.log('      top total (inclusive) time:');
+          for (const { name, ms } of cpu.total) console.log(`        ${msText(ms).padStart(8)}  ${name}`);
         }
+      }
+      // With BENCH_BROWSER_DEVTOOLS (or _PROFILE), one run under Playwright, which watches the page's network
+      // (its requests by kind, their times) and its main thread; DevTools' events double the browser's CPU per
+      // request, so this run is no figure.
+      if (devtools || profile) {
         const { context, page } = await uploadPage();
         await page.evaluate(`(${watcherSource})(${smallFiles})`);
         const requests = await recordRequests(page, server.s3);
         const meter = await mainThreadMeter(page);
-        const profiler = profiled ? await cpuProfile(page, resolveSource) : null;
-        const tracer = profiled ? await traceMainThread(chromium, page) : null;
+        const profiler = profile ? await cpuProfile(page, resolveSource) : null;
+        const tracer = profile ? await traceMainThread(chromium, page) : null;
         const cpuBefore = await cpuByProcessGroup();
         requests.setOrigin(await dropFolder(page, dropZone, folder.dir));
         await page.getByRole('button', { name: 'Upload', exact: true }).click({ timeout: 60_000 });
@@ -716,65 +744,27 @@ async function main() {
         await context.close();
         checkResult(bench, smallFiles);
         const browserMs = mark(bench, 'resultAt') as number;
-        const firstS3 = (bench.firstS3 as number) - (bench.dropAt as number);
         const tasks = summariseTasks(bench.longtasks, bench.dropAt as number, bench.resultAt as number);
-        // Small files go as form uploads (S3 POST Object) where the store has them, else as PUTs.
-        const puts = [...requests.all('S3 PUT'), ...requests.all('S3 POST')];
-        const failedPuts = puts.filter((entry) => entry.failed).length;
-        const putDurations = puts.map((entry) => entry.durationMs ?? 0);
-        const preflights = requests.all('S3 preflight');
         const confirms = requests.all('uploads.confirm');
         const signBatches = requests.all('uploads.signBatch');
         const finish = requests.first('uploads.finish');
         const callsOf = (kind: string) => requests.all(kind).length;
-
-        const browserText = `browser ${s(browserMs)} (${(smallFiles / (browserMs / 1000)).toFixed(1)} files/s; first S3 request at ${s(firstS3)}, planned at ${s(mark(bench, 'plannedAt') ?? 0)}, finish sent at ${s(finish?.startMs ?? 0)} and answered at ${s(finish?.endMs ?? 0)})`;
-        let rcloneCpuText = '';
-        if (profiled) {
-          console.log(`  [profiled] ${browserText}`);
-        } else {
-          const rcloneBefore = await cpuByProcessGroup();
-          // bash's `times` prints the CPU its children used: rclone's own, read after it has ended.
-          const rclone = await run(
-            'bash',
-            [
-              '-c',
-              'rclone "$@" && times',
-              'rclone',
-              'copy',
-              folder.dir,
-              `peer:browser-bench/rclone-${i}/`,
-              '--transfers',
-              String(transfers),
-            ],
-            rcloneEnv,
-          );
-          const rcloneCpu = cpuPerUnit(rcloneBefore, await cpuByProcessGroup(), smallFiles);
-          rcloneCpu.push({ group: 'rclone', ms: childCpuMs(rclone.stdout) / smallFiles });
-          rcloneCpuText = cpuText(rcloneCpu);
-          const { stdout } = await run('rclone', ['size', '--json', `peer:browser-bench/rclone-${i}/`], rcloneEnv);
-          const listed = JSON.parse(stdout) as { count: number };
-          if (listed.count !== smallFiles)
-            throw new Error(`rclone run ${i}: the listing holds ${listed.count} objects`);
-          instrumented.push(smallFiles / (browserMs / 1000));
-          theirs.push(smallFiles / (rclone.ms / 1000));
-          console.log(`  [${i}] without DevTools watching: ${bareText}`);
-          console.log(`      with Playwright (DevTools network events on): ${browserText}`);
-          console.log(`      rclone ${s(rclone.ms)} (${(smallFiles / (rclone.ms / 1000)).toFixed(1)} files/s)`);
-        }
+        const medianMs = (entries: Array<{ durationMs: number | null }>) =>
+          msText(median(entries.map((entry) => entry.durationMs ?? 0)));
         console.log(
-          `      browser: ${puts.length} S3 PUTs and form POSTs (${failedPuts} failed; ${msText(median(putDurations))} median, ` +
-            `${msText(Math.max(...putDurations))} max each), ${preflights.length} CORS preflights ` +
-            `(${msText(median(preflights.map((entry) => entry.durationMs ?? 0)))} median), ` +
-            `${signBatches.length} signBatch (${msText(median(signBatches.map((entry) => entry.durationMs ?? 0)))} median), ` +
-            `${callsOf('uploads.sign')} sign, ${callsOf('uploads.plan')} plan, ${confirms.length} confirm ` +
-            `(${msText(median(confirms.map((entry) => entry.durationMs ?? 0)))} median) calls`,
+          `  [with Playwright, DevTools network events on] browser ${rate(browserMs)}; planned at ` +
+            `${s(mark(bench, 'plannedAt') ?? 0)}, finish sent at ${s(finish?.startMs ?? 0)} and answered at ${s(finish?.endMs ?? 0)}`,
         );
-        console.log(`      CPU per file, browser run with Playwright: ${cpuText(browserCpu)}`);
-        if (rcloneCpuText) console.log(`      CPU per file, rclone run: ${rcloneCpuText}`);
-        console.log(`      browser requests: ${[...requests.kinds()].map(([kind, n]) => `${kind} ×${n}`).join(', ')}`);
+        // The put worker's own requests (the files) are not the page's: DevTools shows the app's calls here.
         console.log(
-          `      browser: ${tasksText(tasks)}; main thread busy ${s(busy.taskMs)} (script ${s(busy.scriptMs)}, ` +
+          `      app calls: ${signBatches.length} signBatch (${medianMs(signBatches)} median), ` +
+            `${callsOf('uploads.sign')} sign, ${callsOf('uploads.plan')} plan, ${confirms.length} confirm ` +
+            `(${medianMs(confirms)} median)`,
+        );
+        console.log(`      CPU per file: ${cpuText(browserCpu)}`);
+        console.log(`      requests: ${[...requests.kinds()].map(([kind, n]) => `${kind} ×${n}`).join(', ')}`);
+        console.log(
+          `      ${tasksText(tasks)}; main thread busy ${s(busy.taskMs)} (script ${s(busy.scriptMs)}, ` +
             `style+layout ${s(busy.layoutMs)})`,
         );
         if (cpu) {
@@ -787,7 +777,6 @@ async function main() {
       }
       await bare.close();
       figure('3 browser upload page, drop → verified', ours, 'files/s');
-      figure('3 same, with Playwright attached', instrumented, 'files/s', '(info)');
       figure(`3 bare page, fetch PUT × ${transfers} (browser ceiling)`, ceiling, 'files/s', '(info)');
       figure(`3 rclone copy --transfers ${transfers}`, theirs, 'files/s');
       const ratio = ours.map((value, index) => value / (theirs[index] as number));
