@@ -52,7 +52,7 @@ const scope = self as unknown as {
   postMessage(message: PutReport): void;
   onmessage: ((event: MessageEvent<PutCommand>) => void) | null;
 };
-/** The SHA-256 state small files share where WebCrypto is missing, one file at a time (see readWhole). */
+/** The SHA-256 state small files share where WebCrypto is missing, one file at a time (see digest). */
 let hasher: Promise<IHasher> | null = null;
 /**
  * Each request's own controller and the time by which it must have ended, checked by one timer: a timeout
