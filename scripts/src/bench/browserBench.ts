@@ -705,7 +705,9 @@ async function main() {
         const bound = await bareCeiling(bare, smallFiles, smallBytes, transfers);
         ceiling.push(smallFiles / (bound.ms / 1000));
         console.log(`  [${i}] ${rcloneFirst ? 'rclone, then the page' : 'the page, then rclone'}`);
+        const tasks = summariseTasks(page.bench.longtasks, page.bench.dropAt as number, page.bench.resultAt as number);
         console.log(`      browser without DevTools watching: ${rate(ms)}, CPU per file ${cpuText(page.cpu)}`);
+        console.log(`      its main thread: ${tasksText(tasks)}`);
         console.log(`      rclone ${rate(rclone.ms)}, CPU per file ${cpuText(rclone.cpu)}`);
         console.log(
           `      a bare page, fetch PUT × ${transfers} from memory: ${rate(bound.ms)}, CPU per file ${cpuText(bound.cpu)}`,
