@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -112,38 +112,40 @@ async function storeFile(file: Readable, fields: Map<string, string>, store: S3r
   const hash = createHash('md5');
   let size = 0;
   try {
-    const output = await createIn(uploads, received);
+    // Blocking file calls: each is short (a chunk busboy handed over, a rename, a 32-byte file), and with small
+    // forms the thread pool's hand-offs cost more than the calls (S3 CPU per 16 KiB form, median of 3 alternated
+    // runs of 5,000: 2.97 ms with fs/promises, 2.49 ms so).
+    const output = createIn(uploads, received);
     try {
-      // Written chunk by chunk: a small file is one write, without a write stream's machinery per request.
       for await (const chunk of file as AsyncIterable<Buffer>) {
         size += chunk.length;
         // Refused as soon as it is too big, not after storing all of it.
         if (range && size > range[1]) throw tooLarge();
         hash.update(chunk);
-        await output.write(chunk);
+        writeSync(output, chunk);
       }
     } finally {
-      await output.close();
+      closeSync(output);
     }
     if (range && size < range[0]) {
       throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size');
     }
   } catch (error) {
     file.resume();
-    await rm(received, { force: true });
+    rmSync(received, { force: true });
     throw error;
   }
   const md5 = hash.digest('hex');
   const objectPath = store.getResourcePath(bucket, key, 'object');
-  await moveInto(received, objectPath);
+  moveInto(received, objectPath);
   const contentType = fields.get('content-type');
   if (contentType) {
     await store.putMetadata(bucket, key, { 'content-type': contentType }, md5);
   } else {
     // s3rver answers binary/octet-stream, as S3 does, for an object without a metadata file: not writing one
     // saves a file per small upload. One left by the object this replaces would give its old Content-Type.
-    await writeFile(store.getResourcePath(bucket, key, 'object.md5'), md5);
-    await rm(store.getResourcePath(bucket, key, 'metadata.json'), { force: true });
+    writeFileSync(store.getResourcePath(bucket, key, 'object.md5'), md5);
+    rmSync(store.getResourcePath(bucket, key, 'metadata.json'), { force: true });
   }
   const status = Number(fields.get('success_action_status'));
   return { key, md5, status: status === 200 || status === 201 ? status : 204 };
@@ -156,34 +158,34 @@ async function storeFile(file: Readable, fields: Map<string, string>, store: S3r
  */
 const knownFolders = new Set<string>();
 
-async function ensureFolder(folder: string, again = false) {
+function ensureFolder(folder: string, again = false) {
   if (knownFolders.has(folder) && !again) return;
-  await mkdir(folder, { recursive: true });
+  mkdirSync(folder, { recursive: true });
   if (knownFolders.size > 10_000) knownFolders.clear();
   knownFolders.add(folder);
 }
 
 /** Opens a new file in `folder`, making the folder (again) when it is not there. */
-async function createIn(folder: string, file: string) {
-  await ensureFolder(folder);
+function createIn(folder: string, file: string): number {
+  ensureFolder(folder);
   try {
-    return await open(file, 'w');
+    return openSync(file, 'w');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    await ensureFolder(folder, true);
-    return open(file, 'w');
+    ensureFolder(folder, true);
+    return openSync(file, 'w');
   }
 }
 
-async function moveInto(received: string, objectPath: string) {
+function moveInto(received: string, objectPath: string) {
   const folder = path.dirname(objectPath);
-  await ensureFolder(folder);
+  ensureFolder(folder);
   try {
-    await rename(received, objectPath);
+    renameSync(received, objectPath);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    await ensureFolder(folder, true);
-    await rename(received, objectPath);
+    ensureFolder(folder, true);
+    renameSync(received, objectPath);
   }
 }
 
