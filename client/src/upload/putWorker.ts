@@ -58,7 +58,7 @@ let hasher: Promise<IHasher> | null = null;
  * Each request's own controller and the time by which it must have ended, checked by one timer: a timeout
  * signal and a combined signal per request cost the worker more than the form it sends.
  */
-const deadlines = new Map<AbortController, number>();
+const deadlines = new Map<AbortController, { at: number; limitMs: number }>();
 let sweeper: ReturnType<typeof setInterval> | null = null;
 /** Counts cancels: what a cancelled request answers is not reported. */
 let generation = 0;
@@ -134,13 +134,13 @@ async function readFile(file: File): Promise<Bytes> {
 /** A controller for one request that aborts it if it has not ended within `limitMs`. */
 function watch(limitMs: number): AbortController {
   const controller = new AbortController();
-  deadlines.set(controller, performance.now() + limitMs);
+  deadlines.set(controller, { at: performance.now() + limitMs, limitMs });
   sweeper ??= setInterval(() => {
     const now = performance.now();
     for (const [watched, deadline] of deadlines) {
-      if (deadline > now) continue;
+      if (deadline.at > now) continue;
       deadlines.delete(watched);
-      watched.abort(new Error(`no answer within ${Math.round(limitMs / 1000)} s`));
+      watched.abort(new Error(`no answer within ${Math.round(deadline.limitMs / 1000)} s`));
     }
   }, 1000);
   return controller;
