@@ -49,6 +49,21 @@ export async function dropFolder(page: Page, selector: string, directory: string
   await cdp.detach();
 }
 
+/**
+ * A folder chosen with the Dashboard's "browse folders" button: Chromium lists the folder itself, as after its
+ * file dialog, and the page gets the files with their `webkitRelativePath`.
+ */
+export async function chooseFolder(page: Page, directory: string) {
+  await page.locator('.uppy-Dashboard-inner').waitFor();
+  const cdp = await page.context().newCDPSession(page);
+  const { result } = await cdp.send('Runtime.evaluate', {
+    expression: `[...document.querySelectorAll('.uppy-Dashboard input[type=file]')].find((input) => input.webkitdirectory)`,
+  });
+  if (!result.objectId) throw new Error('the Dashboard has no folder input');
+  await cdp.send('DOM.setFileInputFiles', { objectId: result.objectId, files: [directory] });
+  await cdp.detach();
+}
+
 /** Signs in through the sign-in page. */
 export async function signInAs(page: Page, baseUrl: string, username: string, password: string) {
   await page.goto(`${baseUrl}/sign-in`);

@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cycleKeyPrefix } from '@data-uploader/shared';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedCompany, testPassword } from '../../server/test/harness.ts';
 import { bucketListing, MiB, objectSha256, projectWithCycle, writeFolder } from '../../server/test/uploadFixtures.ts';
-import { dropFolder, launchBrowser, planStat, screenshot, signInAs, startApp } from './browser.ts';
+import { chooseFolder, dropFolder, launchBrowser, planStat, screenshot, signInAs, startApp } from './browser.ts';
 
 let server: Awaited<ReturnType<typeof startApp>>;
 let browser: Browser;
@@ -92,4 +92,78 @@ describe('uploading a dropped folder', () => {
       expect(await objectSha256(server, project, prefix + file.relativePath)).toBe(file.sha256);
     await page.close();
   });
+
+  /** Names a card dump from any operating system can hold; each one either arrives under its own key or is named. */
+  const hostileFolder = {
+    accepted: [
+      '950349/2025-09-09T09:20:00.WAV',
+      '950349/~20250909_093000.WAV',
+      '950349/CON.wav',
+      '950349/shortcut.lnk',
+      '950349/ends with a dot.',
+      '950349/ends with a space ',
+      '950349/a<b>|c?*"d.WAV',
+      '950349/名前 🚀.wav',
+      'AUX/20250909_094000.WAV',
+    ],
+    /** macOS writes names decomposed (NFD); the key holds the composed form. */
+    decomposed: { relativePath: '950349/e\u0301te\u0301.wav', key: '950349/\u00e9t\u00e9.wav' },
+    refused: [
+      ['950349/new\nline.WAV', 'contains a control character (U+000A)'],
+      ['950349/tab\there.WAV', 'contains a control character (U+0009)'],
+      ['950349/a\u202Egpj.wav', 'contains an invisible text-direction character (U+202E)'],
+    ],
+    system: [
+      '.DS_Store',
+      '950349/._20250909_092000.WAV',
+      'Thumbs.db',
+      'desktop.ini',
+      'System Volume Information/x',
+      '.Trashes/x',
+    ],
+  };
+
+  for (const { how, slug, give } of [
+    {
+      how: 'dropped',
+      slug: 'drop',
+      give: (page: Page, root: string) => dropFolder(page, '.uppy-Dashboard-inner', root),
+    },
+    { how: 'chosen with "browse folders"', slug: 'browse', give: chooseFolder },
+  ]) {
+    it(`a card dump ${how}, with junk files and hostile names: every file arrives under its own key or is named with the reason`, async () => {
+      const company = await seedCompany(server.db, `hostile-${slug}`);
+      const { project, cycle } = await projectWithCycle(server, company, `hostile-${slug}`);
+      const { accepted, decomposed, refused, system } = hostileFolder;
+      const folder = await writeFolder(
+        [...accepted, decomposed.relativePath, ...refused.map(([name]) => name as string), ...system].map(
+          (relativePath, i) => ({ relativePath, size: 100 + i }),
+        ),
+      );
+      const page = await browser.newPage();
+      await signInAs(page, server.url, company.users.user.username, testPassword);
+      await page.goto(`${server.url}/projects/${project.id}/cycles/${cycle.id}/upload`);
+      await give(page, folder.root);
+
+      await expect.poll(() => planStat(page, 'New')).toBe(String(accepted.length + 1));
+      expect(await planStat(page, 'Invalid names')).toBe(String(refused.length));
+      expect(await planStat(page, 'System files left out')).toBe(String(system.length));
+      const problems = page.getByRole('group').filter({ hasText: 'files cannot be uploaded' });
+      await problems.locator('summary').click();
+      expect((await problems.getByRole('listitem').allTextContents()).sort()).toEqual(
+        refused.map(([name, reason]) => `${JSON.stringify(name).slice(1, -1)} — ${reason}`).sort(),
+      );
+      await page.getByRole('button', { name: 'Upload' }).click();
+      await page.getByText('Upload complete and verified').waitFor({ timeout: 60_000 });
+
+      const prefix = cycleKeyPrefix(project.keyPrefix, cycle.s3Prefix);
+      const listing = await bucketListing(server, project, prefix);
+      const keyOf = (relativePath: string) =>
+        prefix + (relativePath === decomposed.relativePath ? decomposed.key : relativePath);
+      const sent = folder.files.filter((file) => [...accepted, decomposed.relativePath].includes(file.relativePath));
+      expect([...listing.keys()].sort()).toEqual(sent.map((file) => keyOf(file.relativePath)).sort());
+      for (const file of sent) expect(await objectSha256(server, project, keyOf(file.relativePath))).toBe(file.sha256);
+      await page.close();
+    });
+  }
 });

@@ -25,12 +25,11 @@ export function interceptDashboardInput(
     const input = event.target;
     if (!(input instanceof HTMLInputElement) || input.type !== 'file' || !input.files) return;
     event.stopPropagation();
-    const files = input.files;
+    // Clearing the input (so that choosing the same folder again fires another change) empties its FileList in
+    // place: the scan, which reads it later, gets a copy.
+    const files = Array.from(input.files);
+    input.value = '';
     onFiles(scanFileList(files, counters));
-    // Choosing the same folder again must fire another change.
-    queueMicrotask(() => {
-      input.value = '';
-    });
   };
   container.addEventListener('drop', onDrop, true);
   container.addEventListener('change', onChange, true);

@@ -89,7 +89,7 @@ const fileListBatch = 500;
  * this drops system files, makes paths relative to the one chosen folder, and hands them on in batches with a
  * pause between, because the first read of each File's size is slow for a big folder.
  */
-export async function* scanFileList(files: FileList, counters: ScanCounters): AsyncGenerator<ScannedFile[]> {
+export async function* scanFileList(files: readonly File[], counters: ScanCounters): AsyncGenerator<ScannedFile[]> {
   let batch: ScannedFile[] = [];
   for (const file of files) {
     const segments = (file.webkitRelativePath || file.name).split('/');
