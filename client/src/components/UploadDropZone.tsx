@@ -1,8 +1,6 @@
 import Dashboard from '@uppy/dashboard';
-import { onCleanup, Show } from 'solid-js';
+import { onCleanup } from 'solid-js';
 import { interceptDashboardInput } from '../upload/dropTarget.ts';
-import { scanTree } from '../upload/folderScan.ts';
-import { folderPickerAvailable, pickFolder } from '../upload/folderSources.ts';
 import type { UploadRun } from '../upload/uploadRun.ts';
 import type { WindowMeta } from '../upload/uppyUploader.ts';
 import '@uppy/core/css/style.min.css';
@@ -14,7 +12,7 @@ type RunDashboard = Dashboard<WindowMeta, Record<string, never>>;
  * Uppy's Dashboard as the place to drop or pick a folder; it shows the files of the current window while they
  * are sent. What is dropped or picked goes to the run's own scan, never straight into Uppy.
  */
-export function UploadDropZone(props: { run: UploadRun; onError: (error: unknown) => void }) {
+export function UploadDropZone(props: { run: UploadRun }) {
   const mount = (element: HTMLDivElement) => {
     const { run } = props;
     run.uppy.use(Dashboard, {
@@ -31,7 +29,9 @@ export function UploadDropZone(props: { run: UploadRun; onError: (error: unknown
       disableThumbnailGenerator: true,
       proudlyDisplayPoweredByUppy: false,
       showRemoveButtonAfterComplete: false,
-      note: 'Drop the SD-card folder (sensor folders inside) or choose it. Hidden and system files are left out.',
+      note:
+        'Drop the SD-card folder (sensor folders inside) or choose it. Hidden and system files are left out. ' +
+        'A folder of tens of thousands of files is quicker to drop: a chosen one is listed whole by the browser first.',
     });
     const dashboard = run.uppy.getPlugin<RunDashboard>('Dashboard');
     const stop = interceptDashboardInput(
@@ -46,23 +46,5 @@ export function UploadDropZone(props: { run: UploadRun; onError: (error: unknown
     });
   };
 
-  const choose = async () => {
-    try {
-      const folder = await pickFolder();
-      if (folder) await props.run.addFiles(scanTree([folder], props.run.counters));
-    } catch (error) {
-      props.onError(error);
-    }
-  };
-
-  return (
-    <>
-      <Show when={folderPickerAvailable()}>
-        <button type="button" onClick={choose}>
-          Choose folder…
-        </button>
-      </Show>
-      <div class="dashboard" ref={mount} />
-    </>
-  );
+  return <div class="dashboard" ref={mount} />;
 }

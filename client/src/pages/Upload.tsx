@@ -148,7 +148,7 @@ export function Upload() {
         {/* The Dashboard re-renders its window on every Uppy state change; once bytes move, the aggregated
             progress below says more for far less of the page's time, so the drop zone goes away. */}
         <Show when={view()?.started ? undefined : run()} keyed>
-          {(current) => <UploadDropZone run={current} onError={setActionError} />}
+          {(current) => <UploadDropZone run={current} />}
         </Show>
       </Show>
       <ErrorMessage error={actionError() ?? view()?.error} />

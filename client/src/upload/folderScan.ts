@@ -7,8 +7,7 @@ export interface ScannedFile {
 }
 
 /**
- * One node of a folder tree, whatever API found it: a dropped FileSystemEntry, a File System Access handle,
- * or (in the tests) a plain object.
+ * One node of a folder tree: a dropped FileSystemEntry, or (in the tests) a plain object.
  */
 export interface TreeNode {
   name: string;

@@ -4,6 +4,9 @@ import type { ScanCounters, ScannedFile, TreeNode } from './folderScan.ts';
 /**
  * The dropped items as tree nodes. Must run inside the drop event: the browser empties the DataTransfer after
  * it. `webkitGetAsEntry` gives real directory entries (Chromium, Firefox, Safari), listed lazily.
+ * Not `getAsFileSystemHandle` (nor `showDirectoryPicker`), though Chromium lists with it faster: the File System
+ * Access API silently leaves out names it finds unsafe on Windows (`09:20:00.WAV`, `CON.wav`, `~x`, a trailing
+ * dot or space…; 21 of 28 such names in a dropped folder here), and an upload must account for every file.
  */
 export function nodesFromDrop(transfer: DataTransfer): TreeNode[] {
   const nodes: TreeNode[] = [];
@@ -31,55 +34,6 @@ async function* readDirectory(directory: FileSystemDirectoryEntry): AsyncGenerat
     if (entries.length === 0) return;
     yield entries.map(nodeOfEntry);
   }
-}
-
-interface DirectoryHandle {
-  kind: 'directory';
-  name: string;
-  values(): AsyncIterable<DirectoryHandle | FileHandle>;
-}
-interface FileHandle {
-  kind: 'file';
-  name: string;
-  getFile(): Promise<File>;
-}
-
-/** Chromium's folder picker (File System Access API): lists lazily, unlike `<input webkitdirectory>`. */
-export async function pickFolder(): Promise<TreeNode | null> {
-  const picker = (window as unknown as { showDirectoryPicker?: (options: object) => Promise<DirectoryHandle> })
-    .showDirectoryPicker;
-  if (!picker) return null;
-  try {
-    return nodeOfHandle(await picker({ mode: 'read' }));
-  } catch (error) {
-    if (error instanceof DOMException && error.name === 'AbortError') return null;
-    throw error;
-  }
-}
-
-export function folderPickerAvailable(): boolean {
-  return 'showDirectoryPicker' in window;
-}
-
-const handlePage = 200;
-
-function nodeOfHandle(handle: DirectoryHandle | FileHandle): TreeNode {
-  if (handle.kind === 'file') return { name: handle.name, kind: 'file', open: () => handle.getFile() };
-  return {
-    name: handle.name,
-    kind: 'directory',
-    async *list() {
-      let page: TreeNode[] = [];
-      for await (const child of handle.values()) {
-        page.push(nodeOfHandle(child));
-        if (page.length >= handlePage) {
-          yield page;
-          page = [];
-        }
-      }
-      if (page.length > 0) yield page;
-    },
-  };
 }
 
 const fileListBatch = 500;
