@@ -108,10 +108,23 @@ describe('uploading a dropped folder', () => {
     ],
     /** macOS writes names decomposed (NFD); the key holds the composed form. */
     decomposed: { relativePath: '950349/e\u0301te\u0301.wav', key: '950349/\u00e9t\u00e9.wav' },
+    /** Each with how the page shows it (what cannot be seen, or would turn the line around, as an escape). */
     refused: [
-      ['950349/new\nline.WAV', 'contains a control character (U+000A)'],
-      ['950349/tab\there.WAV', 'contains a control character (U+0009)'],
-      ['950349/a\u202Egpj.wav', 'contains an invisible text-direction character (U+202E)'],
+      {
+        name: '950349/new\nline.WAV',
+        shown: '950349/new\\u000Aline.WAV',
+        reason: 'contains a control character (U+000A)',
+      },
+      {
+        name: '950349/tab\there.WAV',
+        shown: '950349/tab\\u0009here.WAV',
+        reason: 'contains a control character (U+0009)',
+      },
+      {
+        name: '950349/a\u202Egpj.wav',
+        shown: '950349/a\\u202Egpj.wav',
+        reason: 'contains an invisible text-direction character (U+202E)',
+      },
     ],
     system: [
       '.DS_Store',
@@ -136,7 +149,7 @@ describe('uploading a dropped folder', () => {
       const { project, cycle } = await projectWithCycle(server, company, `hostile-${slug}`);
       const { accepted, decomposed, refused, system } = hostileFolder;
       const folder = await writeFolder(
-        [...accepted, decomposed.relativePath, ...refused.map(([name]) => name as string), ...system].map(
+        [...accepted, decomposed.relativePath, ...refused.map(({ name }) => name), ...system].map(
           (relativePath, i) => ({ relativePath, size: 100 + i }),
         ),
       );
@@ -151,8 +164,9 @@ describe('uploading a dropped folder', () => {
       const problems = page.getByRole('group').filter({ hasText: 'files cannot be uploaded' });
       await problems.locator('summary').click();
       expect((await problems.getByRole('listitem').allTextContents()).sort()).toEqual(
-        refused.map(([name, reason]) => `${JSON.stringify(name).slice(1, -1)} — ${reason}`).sort(),
+        refused.map(({ shown, reason }) => `${shown} — ${reason}`).sort(),
       );
+      await screenshot(page, `upload-hostile-names-${slug}`);
       await page.getByRole('button', { name: 'Upload' }).click();
       await page.getByText('Upload complete and verified').waitFor({ timeout: 60_000 });
 

@@ -35,3 +35,14 @@ export function formatTime(value: string | Date | null | undefined): string {
   const date = typeof value === 'string' ? new Date(value) : value;
   return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
+
+/**
+ * A file path as it can be shown: control, format (text-direction, zero-width) and line-break characters written
+ * as `\u202E`, so a name can neither hide in the page nor reorder what is shown beside it (`a\u202Egpj.wav`
+ * would read `avw.jpg`, and the reason after it backwards), and `\` as `\\`, so such an escape is unambiguous.
+ */
+export function printablePath(path: string): string {
+  return path.replace(/[\\\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu, (character) =>
+    character === '\\' ? '\\\\' : `\\u${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+}

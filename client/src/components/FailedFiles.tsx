@@ -1,5 +1,5 @@
 import { Index, Show } from 'solid-js';
-import { formatCount } from '../format.ts';
+import { formatCount, printablePath } from '../format.ts';
 import type { RunView } from '../upload/uploadRun.ts';
 
 /** Files that failed after Uppy's own retries, with the reason, and what the person can do about them. */
@@ -25,7 +25,7 @@ export function FailedFiles(props: { view: RunView; onRetry: () => void; onFinis
           <Index each={props.view.failures}>
             {(failure) => (
               <li>
-                <code>{failure().relativePath}</code> — {failure().error}
+                <code>{printablePath(failure().relativePath)}</code> — {failure().error}
               </li>
             )}
           </Index>

@@ -1,5 +1,5 @@
 import { For, Show } from 'solid-js';
-import { formatBytes, formatCount, formatTime } from '../format.ts';
+import { formatBytes, formatCount, formatTime, printablePath } from '../format.ts';
 import type { trpc } from '../trpc.ts';
 import { StatusBadge } from './StatusBadge.tsx';
 
@@ -56,7 +56,7 @@ export function FileTable(props: { files: LedgerFile[] }) {
 /** A path that may wrap after each slash rather than inside a file name. */
 function PathText(props: { path: string }) {
   return (
-    <For each={props.path.split('/')}>
+    <For each={printablePath(props.path).split('/')}>
       {(segment, index) => (
         <>
           {index() > 0 ? '/' : ''}

@@ -1,6 +1,6 @@
 import type { SensorManifest } from '@data-uploader/shared';
 import { For, Index, Show } from 'solid-js';
-import { formatBytes, formatCount } from '../format.ts';
+import { formatBytes, formatCount, printablePath } from '../format.ts';
 import type { RunView } from '../upload/uploadRun.ts';
 
 interface Props {
@@ -70,7 +70,7 @@ function ProblemList(props: { title: string; items: Array<{ relativePath: string
         <For each={props.items}>
           {(item) => (
             <li>
-              <code>{JSON.stringify(item.relativePath).slice(1, -1)}</code> — {item.reason}
+              <code>{printablePath(item.relativePath)}</code> — {item.reason}
             </li>
           )}
         </For>

@@ -29,9 +29,6 @@ export function UploadDropZone(props: { run: UploadRun }) {
       disableThumbnailGenerator: true,
       proudlyDisplayPoweredByUppy: false,
       showRemoveButtonAfterComplete: false,
-      note:
-        'Drop the SD-card folder (sensor folders inside) or choose it. Hidden and system files are left out. ' +
-        'A folder of tens of thousands of files is quicker to drop: a chosen one is listed whole by the browser first.',
     });
     const dashboard = run.uppy.getPlugin<RunDashboard>('Dashboard');
     const stop = interceptDashboardInput(
@@ -46,5 +43,13 @@ export function UploadDropZone(props: { run: UploadRun }) {
     });
   };
 
-  return <div class="dashboard" ref={mount} />;
+  return (
+    <>
+      <div class="dashboard" ref={mount} />
+      <p class="hint">
+        Drop the SD-card folder (sensor folders inside), or browse for it. Hidden and system files are left out. A
+        folder of tens of thousands of files is quicker to drop: a chosen one is listed whole by the browser first.
+      </p>
+    </>
+  );
 }
