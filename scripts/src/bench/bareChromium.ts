@@ -110,8 +110,14 @@ function connect(socket: WebSocket, child: ChildProcess, profile: string): BareC
       listener(message.params);
     }
   });
+  // Chromium may exit on Browser.close before it answers: a call the socket will never answer fails.
+  socket.addEventListener('close', () => {
+    for (const waiting of pending.values()) waiting.reject(new Error('the DevTools connection closed'));
+    pending.clear();
+  });
   const send = <T>(method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<T> => {
     const id = nextId++;
+    if (socket.readyState !== WebSocket.OPEN) return Promise.reject(new Error('the DevTools connection is closed'));
     socket.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
     return new Promise<T>((resolve, reject) => pending.set(id, { resolve: resolve as (r: unknown) => void, reject }));
   };
