@@ -159,9 +159,11 @@ export function Upload() {
               {(session) => (
                 <>
                   <UploadResult session={session()} />
-                  <button type="button" onClick={() => newRun(null)}>
-                    Upload another folder
-                  </button>
+                  <p>
+                    <button type="button" onClick={() => newRun(null)}>
+                      Upload another folder
+                    </button>
+                  </p>
                 </>
               )}
             </Show>
