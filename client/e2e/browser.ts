@@ -53,14 +53,23 @@ export async function dropFolder(page: Page, selector: string, directory: string
  * A folder chosen with the Dashboard's "browse folders" button: Chromium lists the folder itself, as after its
  * file dialog, and the page gets the files with their `webkitRelativePath`.
  */
-export async function chooseFolder(page: Page, directory: string) {
+export function chooseFolder(page: Page, directory: string) {
+  return chooseInDashboard(page, true, [directory]);
+}
+
+/** Files chosen with the Dashboard's "browse files" button. */
+export function chooseFiles(page: Page, files: string[]) {
+  return chooseInDashboard(page, false, files);
+}
+
+async function chooseInDashboard(page: Page, folder: boolean, paths: string[]) {
   await page.locator('.uppy-Dashboard-inner').waitFor();
   const cdp = await page.context().newCDPSession(page);
   const { result } = await cdp.send('Runtime.evaluate', {
-    expression: `[...document.querySelectorAll('.uppy-Dashboard input[type=file]')].find((input) => input.webkitdirectory)`,
+    expression: `[...document.querySelectorAll('.uppy-Dashboard input[type=file]')].find((input) => input.webkitdirectory === ${folder})`,
   });
-  if (!result.objectId) throw new Error('the Dashboard has no folder input');
-  await cdp.send('DOM.setFileInputFiles', { objectId: result.objectId, files: [directory] });
+  if (!result.objectId) throw new Error(`the Dashboard has no ${folder ? 'folder' : 'file'} input`);
+  await cdp.send('DOM.setFileInputFiles', { objectId: result.objectId, files: paths });
   await cdp.detach();
 }
 

@@ -5,7 +5,16 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedCompany, testPassword } from '../../server/test/harness.ts';
 import { bucketListing, MiB, objectSha256, projectWithCycle, writeFolder } from '../../server/test/uploadFixtures.ts';
-import { chooseFolder, dropFolder, launchBrowser, planStat, screenshot, signInAs, startApp } from './browser.ts';
+import {
+  chooseFiles,
+  chooseFolder,
+  dropFolder,
+  launchBrowser,
+  planStat,
+  screenshot,
+  signInAs,
+  startApp,
+} from './browser.ts';
 
 let server: Awaited<ReturnType<typeof startApp>>;
 let browser: Browser;
@@ -60,6 +69,31 @@ describe('uploading a dropped folder', () => {
       expect(listing.get(key)).toBe(file.size);
       expect(await objectSha256(server, project, key)).toBe(file.sha256);
     }
+    await page.close();
+  });
+
+  it('uploads files chosen with "browse files" under their own names', async () => {
+    const company = await seedCompany(server.db, 'files');
+    const { project, cycle } = await projectWithCycle(server, company, 'files-bucket');
+    const folder = await writeFolder([
+      { relativePath: '950352/20250909_092000.WAV', size: 2000 },
+      { relativePath: '950352/20250909_093000.WAV', size: 2001 },
+    ]);
+    const page = await browser.newPage();
+    await signInAs(page, server.url, company.users.user.username, testPassword);
+    await page.goto(`${server.url}/projects/${project.id}/cycles/${cycle.id}/upload`);
+    await chooseFiles(
+      page,
+      folder.files.map((file) => file.absolutePath),
+    );
+    await expect.poll(() => planStat(page, 'New')).toBe('2');
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByText('Upload complete and verified').waitFor({ timeout: 60_000 });
+    const prefix = cycleKeyPrefix(project.keyPrefix, cycle.s3Prefix);
+    const listing = await bucketListing(server, project, prefix);
+    expect([...listing.keys()].sort()).toEqual([`${prefix}20250909_092000.WAV`, `${prefix}20250909_093000.WAV`]);
+    for (const file of folder.files)
+      expect(await objectSha256(server, project, prefix + path.basename(file.relativePath))).toBe(file.sha256);
     await page.close();
   });
 
