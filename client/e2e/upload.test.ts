@@ -31,10 +31,19 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** A person of a new company on the upload page of a new project's first cycle. */
+async function openUploadPage(companyName: string, bucket: string) {
+  const company = await seedCompany(server.db, companyName);
+  const { project, cycle } = await projectWithCycle(server, company, bucket);
+  const page = await browser.newPage();
+  await signInAs(page, server.url, company.users.user.username, testPassword);
+  await page.goto(`${server.url}/projects/${project.id}/cycles/${cycle.id}/upload`);
+  return { project, cycle, page };
+}
+
 describe('uploading a dropped folder', () => {
   it('plans, sends small files and a multipart file, and shows the verified result; the bucket holds the bytes', async () => {
-    const company = await seedCompany(server.db, 'drop');
-    const { project, cycle } = await projectWithCycle(server, company, 'drop-bucket');
+    const { project, cycle, page } = await openUploadPage('drop', 'drop-bucket');
     const folder = await writeFolder([
       { relativePath: '950349/20250909_092000.WAV', size: 40_000 },
       { relativePath: '950349/20250909_093000.WAV', size: 41_000 },
@@ -44,9 +53,6 @@ describe('uploading a dropped folder', () => {
     ]);
     await writeFile(path.join(folder.root, '.DS_Store'), 'junk');
 
-    const page = await browser.newPage();
-    await signInAs(page, server.url, company.users.user.username, testPassword);
-    await page.goto(`${server.url}/projects/${project.id}/cycles/${cycle.id}/upload`);
     await dropFolder(page, '.uppy-Dashboard-inner', folder.root);
 
     await expect.poll(() => planStat(page, 'New')).toBe('5');
@@ -73,15 +79,11 @@ describe('uploading a dropped folder', () => {
   });
 
   it('uploads files chosen with "browse files" under their own names', async () => {
-    const company = await seedCompany(server.db, 'files');
-    const { project, cycle } = await projectWithCycle(server, company, 'files-bucket');
+    const { project, cycle, page } = await openUploadPage('files', 'files-bucket');
     const folder = await writeFolder([
       { relativePath: '950352/20250909_092000.WAV', size: 2000 },
       { relativePath: '950352/20250909_093000.WAV', size: 2001 },
     ]);
-    const page = await browser.newPage();
-    await signInAs(page, server.url, company.users.user.username, testPassword);
-    await page.goto(`${server.url}/projects/${project.id}/cycles/${cycle.id}/upload`);
     await chooseFiles(
       page,
       folder.files.map((file) => file.absolutePath),
@@ -98,15 +100,11 @@ describe('uploading a dropped folder', () => {
   });
 
   it('fails only the file changed after the drop, with the reason; the files read with it arrive', async () => {
-    const company = await seedCompany(server.db, 'changed');
-    const { project, cycle } = await projectWithCycle(server, company, 'changed-bucket');
+    const { project, cycle, page } = await openUploadPage('changed', 'changed-bucket');
     // Small files are read from disk together: the changed one sits among others of its read.
     const folder = await writeFolder(
       Array.from({ length: 12 }, (_, i) => ({ relativePath: `950351/20250909_0${i + 10}000.WAV`, size: 3000 + i })),
     );
-    const page = await browser.newPage();
-    await signInAs(page, server.url, company.users.user.username, testPassword);
-    await page.goto(`${server.url}/projects/${project.id}/cycles/${cycle.id}/upload`);
     await dropFolder(page, '.uppy-Dashboard-inner', folder.root);
     await expect.poll(() => planStat(page, 'New')).toBe('12');
     const changed = folder.files[5];
@@ -179,17 +177,13 @@ describe('uploading a dropped folder', () => {
     { how: 'chosen with "browse folders"', slug: 'browse', give: chooseFolder },
   ]) {
     it(`a card dump ${how}, with junk files and hostile names: every file arrives under its own key or is named with the reason`, async () => {
-      const company = await seedCompany(server.db, `hostile-${slug}`);
-      const { project, cycle } = await projectWithCycle(server, company, `hostile-${slug}`);
+      const { project, cycle, page } = await openUploadPage(`hostile-${slug}`, `hostile-${slug}`);
       const { accepted, decomposed, refused, system } = hostileFolder;
       const folder = await writeFolder(
         [...accepted, decomposed.relativePath, ...refused.map(({ name }) => name), ...system].map(
           (relativePath, i) => ({ relativePath, size: 100 + i }),
         ),
       );
-      const page = await browser.newPage();
-      await signInAs(page, server.url, company.users.user.username, testPassword);
-      await page.goto(`${server.url}/projects/${project.id}/cycles/${cycle.id}/upload`);
       await give(page, folder.root);
 
       await expect.poll(() => planStat(page, 'New')).toBe(String(accepted.length + 1));

@@ -236,10 +236,11 @@ function putWithProgress(job: PutJob, file: File): Promise<PutStatus> {
   const controller = watch(Number.POSITIVE_INFINITY);
   const { method, headers, envelope } = requestOf(job);
   let reportedAt = 0;
-  let stall = setTimeout(() => controller.abort(new Error(`nothing moved for ${stallMs / 1000} s`)), stallMs);
+  const stalled = () => controller.abort(new Error(`nothing moved for ${stallMs / 1000} s`));
+  let stall = setTimeout(stalled, stallMs);
   const progress = (loaded: number) => {
     clearTimeout(stall);
-    stall = setTimeout(() => controller.abort(new Error(`nothing moved for ${stallMs / 1000} s`)), stallMs);
+    stall = setTimeout(stalled, stallMs);
     const now = performance.now();
     if (now - reportedAt < progressEveryMs) return;
     reportedAt = now;
